@@ -1,0 +1,68 @@
+# Balance Guard — every target bootstraps .venv from the lock file on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+# The demo platform is checked on two consecutive nights, so night 2 can see what changed.
+NIGHT1 := 2026-08-03
+NIGHT2 := 2026-08-04
+DEMO_STATE := out/state.sqlite
+DOCS_LANGS := en fr
+
+.PHONY: install demo test lint typecheck docs bench sandbox browser clean
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
+
+install: $(STAMP)
+
+# Debian's Chromium drives the browser tests; never a downloaded browser build.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium is missing: browser tests will be skipped (apt-get install chromium)"; fi; }
+
+demo: install docs
+	rm -rf out/outbox out/night-1 $(DEMO_STATE) out/report.json out/report.html
+	@echo "== Night 1: $(NIGHT1) =="
+	$(BIN)/balance-guard run --as-of $(NIGHT1) --state $(DEMO_STATE) --outbox out/outbox \
+	  --report-json out/night-1/report.json --report-html out/night-1/report.html \
+	  --docs-base-url file://$(CURDIR)/out/docs || [ $$? -eq 1 ]
+	@echo "== Night 2: $(NIGHT2) =="
+	$(BIN)/balance-guard run --as-of $(NIGHT2) --state $(DEMO_STATE) --outbox out/outbox \
+	  --report-json out/report.json --report-html out/report.html \
+	  --docs-base-url file://$(CURDIR)/out/docs || [ $$? -eq 1 ]
+	@echo
+	@echo "Reports:  out/report.json  out/report.html  (night 1: out/night-1/)"
+	@echo "Emails:   out/outbox/  ($$(ls out/outbox/*.eml 2>/dev/null | wc -l) .eml, each with an .html preview)"
+	@echo "Help:     out/docs/en/index.html  out/docs/fr/index.html"
+
+docs: install
+	@for lang in $(DOCS_LANGS); do \
+	  $(BIN)/sphinx-build -q -W --keep-going -b html -D language=$$lang \
+	    -d out/.doctrees/$$lang docs out/docs/$$lang || exit 1; \
+	done
+
+lint: install
+	$(BIN)/ruff check shared tests docs
+	$(BIN)/ruff format --check shared/balance_guard/domain
+
+typecheck: install
+	$(BIN)/mypy shared
+
+test: install browser
+	$(BIN)/ruff check shared tests docs
+	$(BIN)/mypy shared
+	$(BIN)/pytest -n 2 -q
+
+bench: install
+	$(BIN)/pytest -q -s tests/bench
+
+sandbox: install
+	$(BIN)/balance-guard sandbox --port 12111
+
+clean:
+	rm -rf out .balance-guard .pytest_cache .mypy_cache .ruff_cache

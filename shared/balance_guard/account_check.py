@@ -1,0 +1,191 @@
+"""Check one connected account: read it from Stripe, apply the rules, report the outcome.
+
+This is the imperative shell around the pure core; the local runner and the `check_account`
+Lambda both call `check_account`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import stripe
+
+from balance_guard.adapters.stripe_models import StripeAccount, StripeRefund, StripeReserveHold
+from balance_guard.adapters.stripe_reader import AccountReadError, StripeReader, describe
+from balance_guard.domain import reserves
+from balance_guard.domain.findings import (
+    Finding,
+    RuleCode,
+    account_status,
+    most_severe_first,
+)
+from balance_guard.domain.ledger import (
+    AccountState,
+    StoredCharge,
+    as_charges,
+    merge_charges,
+    read_since,
+    read_until,
+    refunds_since,
+    remember_prefund,
+)
+from balance_guard.domain.policy import AccountSettings, Policy, resolve_account_settings
+from balance_guard.domain.rules import evaluate, lookback_start, position
+from balance_guard.domain.snapshot import AccountSnapshot, PreviousCheck, ReservePlan
+from balance_guard.report import AccountReport, ReserveRelease
+from balance_guard.snapshot_builder import (
+    StripeAccountData,
+    build_snapshot,
+    is_blocked,
+    plan_of,
+    succeeded,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class AccountCheck:
+    """The outcome of one account's check, with what the notifier and the state store need."""
+
+    report: AccountReport
+    settings: AccountSettings
+    email: str | None
+    snapshot: AccountSnapshot | None
+    state: AccountState | None  # the state to save; None when nothing must be saved
+
+
+def read_account(
+    reader: StripeReader, account: StripeAccount, state: AccountState, as_of: date,
+    policy: Policy, now: datetime,
+) -> tuple[AccountSnapshot, AccountState]:
+    """Tonight's reads for one account (five requests in steady state) and its next state."""
+    acct = account.id
+    oldest = int(lookback_start(as_of, policy.exposure_lookback_days).timestamp())
+    until = read_until(as_of, now)
+    since = read_since(state, as_of, oldest)
+    incremental = state.cursor is not None and since == state.cursor
+
+    balance = reader.balance(acct)
+    settings = reader.balance_settings(acct)
+    charges = reader.charges(acct, since, until)
+    refunds = reader.refunds(acct, refunds_since(state, since) if incremental else since, until)
+    holds = reader.reserve_holds(acct)
+    notices = [*charges.notices, *refunds.notices, *(holds.notices if holds else [])]
+    plans = _plans(reader, acct, holds.items if holds else [], state.reserve_plans, notices)
+
+    fresh = [
+        (c.id, StoredCharge(currency=c.currency, refundable=c.amount - c.amount_refunded,
+                            created=c.created))
+        for c in charges.items if succeeded(c)
+    ]
+    new_refunds = [
+        (r.charge, r.amount) for r in refunds.items
+        if incremental and state.cursor is not None and r.created > state.cursor
+        and r.status in {"pending", "succeeded", "requires_action"}
+    ]
+    kept = merge_charges(state.charges if incremental else {}, fresh, new_refunds, oldest)
+    blocked: list[StripeRefund] = [r for r in refunds.items if is_blocked(r)]
+
+    snapshot = build_snapshot(StripeAccountData(
+        account=account, balance=balance, settings=settings, charges=as_charges(kept),
+        blocked_refunds=blocked, holds=holds.items if holds else None, plans=plans,
+        notices=notices,
+    ))
+    next_state = AccountState(
+        last_as_of=as_of, cursor=until, charges=kept,
+        blocked_refunds={r.id: r.created for r in blocked},
+        prefund_history=remember_prefund(state.prefund_history, as_of,
+                                         snapshot.prefund_available),
+        reserve_plans=plans,
+    )
+    return snapshot, next_state
+
+
+def _plans(
+    reader: StripeReader, acct: str, holds: list[StripeReserveHold], known: dict[str, ReservePlan],
+    notices: list[str],
+) -> dict[str, ReservePlan]:
+    """Reserve plans rarely change: each is read once, then kept in the account's state."""
+    plans = dict(known)
+    for plan_id in sorted({h.reserve_plan for h in holds if h.reserve_plan} - plans.keys()):
+        try:
+            plans[plan_id] = plan_of(reader.reserve_plan(acct, plan_id))
+        except (stripe.StripeError, AccountReadError) as error:
+            notices.append(f"reserve plan {plan_id[:40]} unreadable: {error}")
+    return plans
+
+
+def evaluate_account(
+    snapshot: AccountSnapshot, state: AccountState, as_of: date, policy: Policy,
+) -> tuple[list[Finding], list[ReserveRelease], AccountSettings]:
+    """The pure part: rules, reserve findings and releases for one snapshot."""
+    settings = resolve_account_settings(policy, snapshot.metadata)
+    checked_on, levels = state.previous_prefund(as_of)
+    previous = PreviousCheck(checked_on=checked_on, prefund_available=levels)
+    findings = evaluate(snapshot, as_of, policy, settings, previous)
+    findings += reserves.reserve_findings(
+        snapshot.reserve_holds, as_of, policy.release_horizon_days,
+        snapshot.minimum_balances, snapshot.available,
+    )
+    releases = [
+        ReserveRelease(currency=release.currency, amount=release.amount,
+                       release_date=release.release_date, payout_date=payout, arrival_date=arrival)
+        for release, payout, arrival in reserves.release_schedule(
+            reserves.releases_from_holds(snapshot.reserve_holds or ()), snapshot.schedule,
+            snapshot.country, policy.arrival_business_days,
+        )
+        if release.release_date > as_of
+    ]
+    return most_severe_first(findings), releases, settings
+
+
+def check_account(
+    reader: StripeReader, account: StripeAccount, state: AccountState, as_of: date,
+    policy: Policy, now: datetime | None = None,
+) -> AccountCheck:
+    """Never raises for a problem of this account: it becomes a CHECK_FAILED finding."""
+    name = (account.business_profile.name if account.business_profile else None) or account.id
+    settings = resolve_account_settings(policy, {k: v for k, v in account.metadata.items()
+                                                 if isinstance(v, str)})
+    try:
+        snapshot, next_state = read_account(reader, account, state, as_of, policy,
+                                            now or datetime.now(UTC))
+        findings, releases, settings = evaluate_account(snapshot, state, as_of, policy)
+    except (stripe.StripeError, AccountReadError) as error:
+        reason = describe(error) if isinstance(error, stripe.StripeError) else str(error)
+        log.warning("check failed for %s: %s", account.id, reason)
+        failed = Finding.of(RuleCode.CHECK_FAILED, reason=reason)
+        report = AccountReport(
+            account_id=account.id, name=name, locale=settings.locale.value, status="error",
+            findings=[failed], error=reason, notices=list(settings.notices),
+        )
+        return AccountCheck(report, settings, account.email, None, None)
+
+    positions = [
+        _position_view(snapshot, currency, as_of, policy, settings)
+        for currency in snapshot.currencies()
+    ]
+    report = AccountReport(
+        account_id=account.id, name=snapshot.name, locale=settings.locale.value,
+        status=account_status(findings),  # type: ignore[arg-type]
+        findings=findings, reserve_releases=releases, positions=positions,
+        notices=[*snapshot.notices, *settings.notices],
+        reserves_known=snapshot.reserve_holds is not None,
+    )
+    keep = state.last_as_of is None or as_of >= state.last_as_of
+    return AccountCheck(report, settings, snapshot.email, snapshot, next_state if keep else None)
+
+
+def _position_view(
+    snapshot: AccountSnapshot, currency: str, as_of: date, policy: Policy,
+    settings: AccountSettings,
+) -> dict[str, object]:
+    pos = position(snapshot, currency, as_of, policy, settings)
+    return {
+        "currency": currency, "available": pos.available, "prefund": pos.prefund,
+        "minimum": pos.minimum, "exposure": pos.exposure, "capacity": pos.capacity,
+        "automatic_payouts": pos.automatic_payouts,
+    }

@@ -1,0 +1,214 @@
+"""Read-only access to Stripe for one platform, through the official SDK.
+
+Only the calls listed in STRIPE.md are made. Every request goes through one paced, counted
+HTTP client. Lists are paged by hand with a page cap, so a misbehaving server cannot keep
+the run looping.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import stripe
+from pydantic import BaseModel, ValidationError
+
+from balance_guard.adapters.pacing import PacedHttpClient, RateLimiter
+from balance_guard.adapters.stripe_models import (
+    StripeAccount,
+    StripeBalance,
+    StripeBalanceSettings,
+    StripeCharge,
+    StripeRefund,
+    StripeReserveHold,
+    StripeReservePlan,
+)
+
+log = logging.getLogger(__name__)
+
+RESERVES_API_VERSION = "2026-01-28.preview"
+PAGE_SIZE = 100
+MAX_PAGES = 500  # 50,000 objects per list: far past any real night, short of an endless loop
+
+M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
+
+
+class PlatformError(Exception):
+    """The platform itself cannot be reached or authenticated (CLI exit code 3)."""
+
+
+class AccountReadError(Exception):
+    """One connected account could not be read; the message is safe to show."""
+
+
+@dataclass
+class Listing(Generic[T]):
+    """Validated items of a list, and a note for each item Stripe sent malformed."""
+
+    items: list[T]
+    notices: list[str]
+
+
+def describe(error: stripe.StripeError) -> str:
+    """A one-line reason fit for a report: status and Stripe's message, never credentials."""
+    status = error.http_status or "network"
+    message = (error.user_message or type(error).__name__).split("\n")[0]
+    if "sk_" in message or "rk_" in message:
+        message = type(error).__name__
+    return f"Stripe {status}: {message[:200]}"
+
+
+class StripeReader:
+    """One platform's Stripe, read on behalf of its connected accounts."""
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        api_base: str | None = None,
+        max_rps: float | None = None,
+        max_retries: int = 4,
+        timeout: float = 30.0,
+    ) -> None:
+        limiter = RateLimiter(max_rps, burst=max(1.0, max_rps / 5)) if max_rps else None
+        self.http = PacedHttpClient(limiter, timeout=timeout)
+        self.client = stripe.StripeClient(
+            api_key,
+            base_addresses={"api": api_base} if api_base else None,
+            max_network_retries=max_retries,
+            http_client=self.http,
+        )
+        self.reserves_available: bool | None = None
+
+    @property
+    def request_count(self) -> int:
+        return self.http.request_count
+
+    # -- platform ---------------------------------------------------------------------------
+
+    def platform_account_id(self) -> str:
+        """Prove the key works before touching any connected account."""
+        try:
+            body = self._get("/v1/account", None)
+        except stripe.AuthenticationError as error:
+            raise PlatformError(f"Stripe rejected the platform key ({describe(error)})") from None
+        except stripe.StripeError as error:
+            raise PlatformError(f"Stripe could not be reached ({describe(error)})") from None
+        return str(body.get("id", ""))
+
+    def list_accounts(self) -> Listing[StripeAccount]:
+        try:
+            return self._list("/v1/accounts", None, StripeAccount, {})
+        except stripe.StripeError as error:
+            raise PlatformError(f"listing connected accounts failed ({describe(error)})") from None
+
+    # -- one connected account --------------------------------------------------------------
+
+    def balance(self, account: str) -> StripeBalance:
+        return self._one("/v1/balance", account, StripeBalance)
+
+    def balance_settings(self, account: str) -> StripeBalanceSettings | None:
+        """None when Stripe will not show them (retrieval for Express accounts is unconfirmed)."""
+        try:
+            return self._one("/v1/balance_settings", account, StripeBalanceSettings)
+        except (stripe.InvalidRequestError, stripe.PermissionError) as error:
+            log.info("balance settings unavailable for %s: %s", account, describe(error))
+            return None
+
+    def charges(self, account: str, created_gte: int, created_lte: int) -> Listing[StripeCharge]:
+        window = {"created": {"gte": created_gte, "lte": created_lte}}
+        return self._list("/v1/charges", account, StripeCharge, window)
+
+    def refunds(self, account: str, created_gte: int, created_lte: int) -> Listing[StripeRefund]:
+        window = {"created": {"gte": created_gte, "lte": created_lte}}
+        return self._list("/v1/refunds", account, StripeRefund, window)
+
+    def reserve_holds(self, account: str) -> Listing[StripeReserveHold] | None:
+        """Holds still holding funds, or None when the platform has no Reserves API access."""
+        if self.reserves_available is False:
+            return None
+        try:
+            listing = self._list("/v1/reserve/holds", account, StripeReserveHold, {},
+                                 version=RESERVES_API_VERSION)
+        except (stripe.InvalidRequestError, stripe.PermissionError) as error:
+            # A preview API the platform is not enrolled in: reserves are unknown, not failed.
+            log.info("reserves unavailable: %s", describe(error))
+            self.reserves_available = False
+            return None
+        self.reserves_available = True
+        return listing
+
+    def reserve_plan(self, account: str, plan_id: str) -> StripeReservePlan:
+        return self._one(f"/v1/reserve/plans/{plan_id}", account, StripeReservePlan,
+                         version=RESERVES_API_VERSION)
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    def _get(
+        self, path: str, account: str | None, params: dict[str, Any] | None = None,
+        version: str | None = None,
+    ) -> dict[str, Any]:
+        options: dict[str, Any] = {}
+        if account:
+            options["stripe_account"] = account
+        if version:
+            options["stripe_version"] = version
+        # raw_request rather than typed services: the SDK's deserialisation crashes on real
+        # balance_settings (STRIPE.md) and has no reserve service; we validate every object
+        # with our own models anyway. Errors still come back as the SDK's exceptions.
+        response = self.client.raw_request("get", path, **(params or {}), **options)
+        body = response.data
+        if not isinstance(body, dict):
+            raise stripe.APIError("Stripe sent an unexpected body", http_status=response.code)
+        return body
+
+    def _one(self, path: str, account: str, model: type[M], version: str | None = None) -> M:
+        body = self._get(path, account, version=version)
+        try:
+            return model.model_validate(body)
+        except ValidationError as error:
+            raise AccountReadError(
+                f"Stripe sent a malformed {path.rsplit('/', 1)[-1]} object "
+                f"({error.error_count()} problem(s), first: {_first_problem(error)})"
+            ) from None
+
+    def _list(
+        self, path: str, account: str | None, model: type[M], filters: dict[str, Any],
+        version: str | None = None,
+    ) -> Listing[M]:
+        items: list[M] = []
+        notices: list[str] = []
+        for raw in self._pages(lambda params: self._get(path, account, params, version), filters):
+            try:
+                items.append(model.model_validate(raw))
+            except ValidationError as error:
+                ident = raw.get("id") if isinstance(raw, dict) else None
+                notices.append(f"skipped a malformed object from {path} ({str(ident)[:40]}): "
+                               f"{_first_problem(error)}")
+        return Listing(items, notices)
+
+    @staticmethod
+    def _pages(
+        fetch: Callable[[dict[str, Any]], dict[str, Any]], filters: dict[str, Any]
+    ) -> Iterator[Any]:
+        params: dict[str, Any] = {"limit": PAGE_SIZE, **filters}
+        for _ in range(MAX_PAGES):
+            page = fetch(params)
+            data = page.get("data")
+            if not isinstance(data, list):
+                raise stripe.APIError("Stripe sent a list without data")
+            yield from data
+            last = data[-1].get("id") if data and isinstance(data[-1], dict) else None
+            if not page.get("has_more") or not last:
+                return
+            params = {**params, "starting_after": last}
+        raise AccountReadError(f"more than {MAX_PAGES} pages in one list; stopped reading")
+
+
+def _first_problem(error: ValidationError) -> str:
+    first = error.errors()[0]
+    where = ".".join(str(p) for p in first.get("loc", ()))
+    return f"{where}: {first.get('msg', 'invalid')}"[:160]

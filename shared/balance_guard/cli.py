@@ -1,0 +1,161 @@
+"""`balance-guard`: the nightly check, one account's check, rule explanations, the sandbox."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from balance_guard.config import ConfigError, load_policy
+from balance_guard.domain.policy import Locale, Policy
+
+EXIT_OK, EXIT_ACCOUNT_FAILED, EXIT_USAGE, EXIT_PLATFORM = 0, 1, 2, 3
+log = logging.getLogger("balance_guard")
+
+
+class UsageError(Exception):
+    """A wrong option, reported as one line with exit code 2."""
+
+
+@dataclass(frozen=True)
+class StripeTarget:
+    api_key: str
+    api_base: str | None
+
+
+def _iso_day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _positive(kind: type[int] | type[float]) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
+        return value
+
+    return parse
+
+
+def _stripe_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--stripe-api-base", metavar="URL",
+                        default=os.environ.get("STRIPE_API_BASE"),
+                        help="Stripe-compatible API address (default: Stripe itself)")
+    parser.add_argument("--api-key", metavar="KEY",
+                        help="platform secret key (default: $STRIPE_API_KEY; none: the sandbox)")
+    parser.add_argument("--as-of", type=_iso_day, metavar="YYYY-MM-DD",
+                        help="run date (default: today in the platform timezone)")
+    parser.add_argument("--state", type=Path, default=Path(".balance-guard/state.sqlite"))
+    parser.add_argument("--max-rps", type=_positive(float), metavar="R",
+                        default=float(os.environ.get("STRIPE_MAX_RPS", "20")),
+                        help="Stripe requests per second, all workers together (default 20)")
+    parser.add_argument("--default-locale", choices=[x.value for x in Locale])
+    parser.add_argument("--docs-base-url", metavar="URL")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from balance_guard import simulate
+
+    parser = argparse.ArgumentParser(prog="balance-guard", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="check every connected account tonight")
+    _stripe_options(run)
+    delivery = run.add_mutually_exclusive_group()
+    delivery.add_argument("--outbox", type=Path, default=Path("out/outbox"), metavar="DIR")
+    delivery.add_argument("--ses", action="store_true", help="send through Amazon SES")
+    run.add_argument("--report-json", type=Path, metavar="FILE")
+    run.add_argument("--report-html", type=Path, metavar="FILE")
+    run.add_argument("--concurrency", type=_positive(int), default=8, metavar="N")
+    run.add_argument("--account", action="append", default=[], metavar="acct_…",
+                     help="check only this account (repeatable)")
+
+    check = commands.add_parser("check", help="check one account, without sending email")
+    check.add_argument("account_id", metavar="acct_…")
+    _stripe_options(check)
+    check.add_argument("--json", action="store_true", help="print the report@1 JSON")
+
+    explain = commands.add_parser("explain", help="what a rule code means and what to do")
+    explain.add_argument("code")
+    explain.add_argument("--locale", choices=["en", "fr"], default="en")
+    explain.add_argument("--docs-base-url", metavar="URL")
+
+    sandbox = commands.add_parser("sandbox", help="serve the Stripe-compatible sandbox")
+    sandbox.add_argument("--port", type=int, default=12111)
+    sandbox.add_argument("--scenario", type=Path, metavar="FILE")
+    sandbox.add_argument("--latency-ms", type=int, default=0)
+    sandbox.add_argument("--rate-limit", type=float, metavar="RPS")
+    sandbox.add_argument("--fault-rate", type=float, default=0.0, metavar="P")
+
+    simulate.add_parser(commands)
+    return parser
+
+
+def _policy(args: argparse.Namespace) -> Policy:
+    return load_policy(default_locale=getattr(args, "default_locale", None),
+                       docs_base_url=getattr(args, "docs_base_url", None))
+
+
+def _as_of(args: argparse.Namespace, policy: Policy) -> date:
+    if args.as_of is not None:
+        return args.as_of  # type: ignore[no-any-return]
+    return datetime.now(ZoneInfo(policy.timezone)).date()
+
+
+@contextmanager
+def stripe_target(args: argparse.Namespace, as_of: date) -> Iterator[StripeTarget]:
+    """The platform to read: the given key, or else the built-in sandbox, started here."""
+    key = args.api_key or os.environ.get("STRIPE_API_KEY")
+    if key:
+        yield StripeTarget(key, args.stripe_api_base)
+        return
+    from balance_guard.sandbox.scenario import load_scenario
+    from balance_guard.sandbox.server import Sandbox
+
+    scenario = load_scenario(None)
+    with Sandbox(scenario, clock=as_of) as sandbox:
+        log.info("no Stripe key given: checking the built-in sandbox platform at %s",
+                 sandbox.base_url)
+        yield StripeTarget(scenario.platform.secret_key, sandbox.base_url)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
+    for noisy in ("stripe", "urllib3", "botocore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    from balance_guard import commands
+
+    handlers = {
+        "run": commands.run, "check": commands.check, "explain": commands.explain,
+        "sandbox": commands.sandbox,
+    }
+    try:
+        if args.command == "reserve-simulate":
+            from balance_guard import simulate
+
+            return simulate.run(args)
+        return handlers[args.command](args)
+    except (ConfigError, UsageError) as error:
+        print(f"balance-guard: {error}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

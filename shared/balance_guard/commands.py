@@ -1,0 +1,121 @@
+"""What each `balance-guard` sub-command does, once its options are parsed."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from balance_guard.adapters.state_store import SqliteStateStore
+from balance_guard.adapters.stripe_reader import PlatformError, StripeReader
+from balance_guard.cli import (
+    EXIT_ACCOUNT_FAILED,
+    EXIT_OK,
+    EXIT_PLATFORM,
+    EXIT_USAGE,
+    UsageError,
+    _as_of,
+    _policy,
+    stripe_target,
+)
+from balance_guard.console import Progress, print_account_table, print_summary
+from balance_guard.report import Report
+from balance_guard.runner import RunOptions, missing_accounts, run_night
+
+log = logging.getLogger("balance_guard")
+
+
+def _write(path: Path | None, text: str) -> None:
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+
+def run(args: argparse.Namespace) -> int:
+    policy = _policy(args)
+    as_of = _as_of(args, policy)
+    options = RunOptions(as_of=as_of, policy=policy, concurrency=args.concurrency,
+                         only_accounts=tuple(args.account))
+    store = SqliteStateStore(args.state)
+    try:
+        with stripe_target(args, as_of) as target:
+            reader = StripeReader(target.api_key, api_base=target.api_base,
+                                  max_rps=args.max_rps)
+            from balance_guard.delivery import build_notifier
+
+            notifier = build_notifier(args, policy, args.state)
+            with Progress(sys.stderr) as progress:
+                report = run_night(reader, store, notifier, options, progress.account_done)
+            if notifier is not None:
+                notifier.finish(report)
+    except PlatformError as error:
+        print(f"balance-guard: {error}", file=sys.stderr)
+        return EXIT_PLATFORM
+    finally:
+        store.close()
+    _write(args.report_json, report.to_json())
+    if args.report_html:
+        from balance_guard.report_html import render_report_html
+
+        _write(args.report_html, render_report_html(report, policy))
+    print_summary(report, sys.stdout, outputs=_outputs(args))
+    unknown = missing_accounts(options, report)
+    if unknown:
+        raise UsageError(f"no such connected account on this platform: {', '.join(unknown)}")
+    failed = any(account.status == "error" for account in report.accounts)
+    return EXIT_ACCOUNT_FAILED if failed else EXIT_OK
+
+
+def _outputs(args: argparse.Namespace) -> list[tuple[str, str]]:
+    outputs = [("state", str(args.state))]
+    if args.report_json:
+        outputs.append(("report (JSON)", str(args.report_json)))
+    if args.report_html:
+        outputs.append(("report (HTML)", str(args.report_html)))
+    outputs.append(("emails", "Amazon SES" if args.ses else str(args.outbox)))
+    return outputs
+
+
+def check(args: argparse.Namespace) -> int:
+    policy = _policy(args)
+    as_of = _as_of(args, policy)
+    options = RunOptions(as_of=as_of, policy=policy, concurrency=1,
+                         only_accounts=(args.account_id,))
+    store = SqliteStateStore(args.state)
+    try:
+        with stripe_target(args, as_of) as target:
+            reader = StripeReader(target.api_key, api_base=target.api_base,
+                                  max_rps=args.max_rps)
+            report: Report = run_night(reader, store, None, options)
+    except PlatformError as error:
+        print(f"balance-guard: {error}", file=sys.stderr)
+        return EXIT_PLATFORM
+    finally:
+        store.close()
+    if not report.accounts:
+        raise UsageError(f"no such connected account on this platform: {args.account_id}")
+    if args.json:
+        print(report.to_json())
+    else:
+        print_account_table(report.accounts[0], sys.stdout)
+    return EXIT_ACCOUNT_FAILED if report.accounts[0].status == "error" else EXIT_OK
+
+
+def explain(args: argparse.Namespace) -> int:
+    from balance_guard.explain import UnknownRuleError, render_explain
+
+    base = args.docs_base_url or _policy(args).docs_base_url
+    try:
+        print(render_explain(args.code, args.locale, base))
+    except UnknownRuleError as error:
+        print(f"balance-guard: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    return EXIT_OK
+
+
+def sandbox(args: argparse.Namespace) -> int:
+    from balance_guard.sandbox.server import serve_forever
+
+    serve_forever(args.scenario, args.port, args.latency_ms, args.rate_limit, args.fault_rate)
+    return EXIT_OK

@@ -1,0 +1,114 @@
+"""What a person sees in the terminal: a progress bar, then a summary table."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from types import TracebackType
+from typing import TextIO
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+from rich.progress import Progress as RichProgress
+from rich.table import Table
+
+from balance_guard.domain.money import to_major
+from balance_guard.report import AccountReport, Report
+
+log = logging.getLogger("balance_guard")
+
+STATUS_STYLE = {"ok": "green", "info": "cyan", "warning": "yellow", "critical": "bold red",
+                "error": "magenta"}
+
+
+class Progress:
+    """A live bar on a terminal; one plain log line per account otherwise (CI, cron, files)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._console = Console(file=stream)
+        self._bar: RichProgress | None = None
+        self._task: int | None = None
+        self._done = 0
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> Progress:
+        if self._console.is_terminal:
+            self._bar = RichProgress(
+                TextColumn("checking accounts"), BarColumn(), MofNCompleteColumn(),
+                TimeElapsedColumn(), console=self._console, transient=True,
+            )
+            self._bar.start()
+            self._task = self._bar.add_task("accounts", total=None)
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+    def account_done(self, account: AccountReport) -> None:
+        with self._lock:
+            self._done += 1
+            if self._bar is not None and self._task is not None:
+                self._bar.update(self._task, advance=1)  # type: ignore[arg-type]
+            else:
+                log.info("checked %s: %s (%d done)", account.account_id, account.status,
+                         self._done)
+
+
+def _money(amount: int | None, currency: str | None) -> str:
+    if amount is None or currency is None:
+        return ""
+    return f"{to_major(amount, currency):,} {currency.upper()}"
+
+
+def _worst(account: AccountReport) -> str:
+    if not account.findings:
+        return ""
+    first = account.findings[0]
+    return f"{first.code.value} {_money(first.amount, first.currency)}".strip()
+
+
+def print_summary(report: Report, stream: TextIO, outputs: list[tuple[str, str]]) -> None:
+    console = Console(file=stream, width=max(Console(file=stream).width, 120))
+    table = Table(title=f"Balance Guard — {report.as_of.isoformat()} — run {report.run_id}")
+    for column in ("account", "building", "status", "findings", "worst finding", "emails"):
+        table.add_column(column)
+    for account in report.accounts:
+        style = STATUS_STYLE.get(account.status, "")
+        table.add_row(account.account_id, account.name[:40], f"[{style}]{account.status}[/]",
+                      str(len(account.findings)), _worst(account), str(len(account.emails)))
+    console.print(table)
+    totals = report.totals
+    by_status = ", ".join(f"{k} {v}" for k, v in totals.by_status.items())
+    per_account = totals.stripe_requests / totals.accounts if totals.accounts else 0.0
+    console.print(
+        f"{totals.accounts} accounts ({by_status}); {totals.emails_sent} emails; "
+        f"{totals.stripe_requests} Stripe requests ({per_account:.1f} per account); "
+        f"{totals.duration_s:.1f} s"
+    )
+    for label, where in outputs:
+        console.print(f"  {label}: {where}")
+
+
+def print_account_table(account: AccountReport, stream: TextIO) -> None:
+    console = Console(file=stream, width=max(Console(file=stream).width, 110))
+    style = STATUS_STYLE.get(account.status, "")
+    console.print(f"{account.name} ({account.account_id}): [{style}]{account.status}[/]")
+    if account.error:
+        console.print(f"  could not be checked: {account.error}")
+    table = Table("severity", "code", "currency", "amount", "details")
+    for finding in account.findings:
+        details = ", ".join(f"{k}={v}" for k, v in finding.details.items())
+        table.add_row(finding.severity.value, finding.code.value,
+                      (finding.currency or "").upper(),
+                      _money(finding.amount, finding.currency), details[:80])
+    console.print(table)
+    for release in account.reserve_releases:
+        console.print(f"  reserve release {_money(release.amount, release.currency)}: "
+                      f"{release.release_date} → payout {release.payout_date or 'manual'} → "
+                      f"bank {release.arrival_date or '—'}")
+    for notice in account.notices:
+        console.print(f"  notice: {notice}")

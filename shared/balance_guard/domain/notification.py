@@ -1,0 +1,177 @@
+"""When a building admin gets an email, and what it lists (SPEC §9). Pure: no clock, no I/O.
+
+The email is worth sending when something in it needs the reader today:
+
+- a critical finding, again every day while it lasts;
+- a warning that is new, whose cause changed, or that was last sent
+  `policy.warning_reminder_days` or more days ago;
+- a reserve release date not announced before (`RESERVE_RELEASE_UPCOMING`);
+- a new drop of the prefunding balance (`PREFUND_USED`).
+
+When one of these is due, the email lists every finding of the night, worst first, so the
+reader sees the whole picture; otherwise nothing is sent. A warning that goes away and comes
+back within the reminder period is not announced again as new: a figure hovering around a
+threshold must not send an email every other night.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import Any, Protocol
+
+from balance_guard.domain.findings import Finding, RuleCode, Severity, most_severe_first
+from balance_guard.domain.policy import Policy
+
+# Admins cannot act on a failed check; operations hear of it in the run's digest.
+NOT_FOR_ADMINS = frozenset({RuleCode.CHECK_FAILED})
+
+
+class Reason(StrEnum):
+    """Why a finding makes tonight's email worth sending."""
+
+    CRITICAL = "critical"
+    NEW = "new"
+    CHANGED = "changed"
+    REMINDER = "reminder"
+    NEW_RELEASE_DATE = "new_release_date"
+    NEW_PREFUND_DROP = "new_prefund_drop"
+
+
+@dataclass(frozen=True)
+class SentRecord:
+    """What was last sent about one finding identity (see `finding_keys`)."""
+
+    key: str
+    last_sent: date
+    fingerprint: str = ""
+
+
+@dataclass(frozen=True)
+class Notification:
+    """The email to send tonight: what it lists, why it is due, what to remember once sent."""
+
+    findings: tuple[Finding, ...]  # worst first
+    due: tuple[tuple[Finding, Reason], ...]
+    records: tuple[SentRecord, ...]
+
+    @property
+    def worst(self) -> Finding:
+        return self.findings[0]
+
+
+class Release(Protocol):
+    """A scheduled reserve release (e.g. `report.ReserveRelease`)."""
+
+    @property
+    def currency(self) -> str: ...
+
+    @property
+    def release_date(self) -> date: ...
+
+
+def finding_keys(finding: Finding, releases: Sequence[Release] = ()) -> tuple[str, ...]:
+    """The identities a finding is remembered by once sent.
+
+    Most findings are one rule in one currency. A reserve release is one key per release
+    date it announces; a prefunding drop is keyed by its levels before and after.
+    """
+    base = f"{finding.code.value}:{finding.currency or '-'}"
+    if finding.code is RuleCode.RESERVE_RELEASE_UPCOMING:
+        days = release_dates(finding, releases)
+        return tuple(f"{base}:{day.isoformat()}" for day in days) or (base,)
+    if finding.code is RuleCode.PREFUND_USED:
+        previous = _int(finding.details.get("previous"))
+        current = _int(finding.details.get("prefund"))
+        if previous is not None and current is not None:
+            return (f"{base}:{previous}->{current}",)
+        return (f"{base}:{finding.amount}",)
+    return (base,)
+
+
+def fingerprint(finding: Finding) -> str:
+    """What makes a finding "changed" for the reader: its cause, when it has one."""
+    cause = finding.details.get("cause")
+    return str(cause) if cause is not None else ""
+
+
+def release_dates(finding: Finding, releases: Sequence[Release] = ()) -> tuple[date, ...]:
+    """Release dates a `RESERVE_RELEASE_UPCOMING` finding announces, earliest first: from
+    its `releases` details, else its `first_release_date`, else the account's releases."""
+    found: set[date] = set()
+    rows = finding.details.get("releases")
+    if isinstance(rows, list):
+        found.update(d for row in rows if isinstance(row, dict)
+                     if (d := _date(row.get("date"))) is not None)
+    if not found and (first := _date(finding.details.get("first_release_date"))) is not None:
+        found.add(first)
+    if not found:
+        found.update(r.release_date for r in releases if r.currency == finding.currency)
+    return tuple(sorted(found))
+
+
+def decide(
+    findings: Iterable[Finding],
+    history: Mapping[str, SentRecord],
+    as_of: date,
+    policy: Policy,
+    releases: Sequence[Release] = (),
+) -> Notification | None:
+    """Tonight's email for one account, or None when nothing in it is due."""
+    listed = most_severe_first([f for f in findings if f.code not in NOT_FOR_ADMINS])
+    due: list[tuple[Finding, Reason]] = []
+    for finding in listed:
+        reason = _reason(finding, history, as_of, policy, releases)
+        if reason is not None:
+            due.append((finding, reason))
+    if not due:
+        return None
+    records = tuple(
+        SentRecord(key=key, last_sent=as_of, fingerprint=fingerprint(finding))
+        for finding in listed
+        for key in finding_keys(finding, releases)
+    )
+    return Notification(findings=tuple(listed), due=tuple(due), records=records)
+
+
+def _reason(
+    finding: Finding,
+    history: Mapping[str, SentRecord],
+    as_of: date,
+    policy: Policy,
+    releases: Sequence[Release],
+) -> Reason | None:
+    keys = finding_keys(finding, releases)
+    if finding.severity is Severity.CRITICAL:
+        return Reason.CRITICAL
+    if finding.code is RuleCode.RESERVE_RELEASE_UPCOMING:
+        return Reason.NEW_RELEASE_DATE if any(k not in history for k in keys) else None
+    if finding.code is RuleCode.PREFUND_USED:
+        return Reason.NEW_PREFUND_DROP if any(k not in history for k in keys) else None
+    if finding.severity is not Severity.WARNING:
+        return None
+    sent = history.get(keys[0])
+    if sent is None:
+        return Reason.NEW
+    if sent.fingerprint != fingerprint(finding):
+        return Reason.CHANGED
+    if (as_of - sent.last_sent).days >= policy.warning_reminder_days:
+        return Reason.REMINDER
+    return None
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _date(value: Any) -> date | None:
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None

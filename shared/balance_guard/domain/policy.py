@@ -1,0 +1,116 @@
+"""The platform's policy and the per-account overrides read from account metadata.
+
+Metadata is typed by people in the Stripe dashboard: anything malformed in it is ignored,
+and a notice says what and why, so operations can fix it. It never stops a check.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from balance_guard.domain.money import ABSURD_AMOUNT, CurrencyError, normalize_currency
+
+META_PREFIX = "balance_guard_"
+META_EMAILS = "balance_guard_emails"
+META_LOCALE = "balance_guard_locale"
+META_PREFUND_TARGET = "balance_guard_prefund_target_"
+META_EXPOSURE_FLOOR = "balance_guard_exposure_floor_"
+
+
+class Locale(StrEnum):
+    FR = "fr"
+    EN = "en"
+    FR_EN = "fr+en"
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """Languages an email is written in, French first when bilingual."""
+        return ("fr", "en") if self is Locale.FR_EN else (self.value,)
+
+
+class Policy(BaseModel):
+    """Platform-wide settings (environment or policy file), with the spec's defaults."""
+
+    model_config = ConfigDict(frozen=True)
+
+    exposure_lookback_days: int = Field(default=90, ge=1, le=3650)
+    release_horizon_days: int = Field(default=14, ge=0, le=3650)
+    warning_reminder_days: int = Field(default=7, ge=1, le=365)
+    arrival_business_days: int = Field(default=2, ge=0, le=30)
+    default_locale: Locale = Locale.EN
+    exposure_floors: dict[str, int] = Field(default_factory=dict)
+    prefund_targets: dict[str, int] = Field(default_factory=dict)
+    timezone: str = "America/Toronto"
+    docs_base_url: str = "https://help.example.com"
+    max_recipients: int = Field(default=10, ge=1, le=50)
+
+
+class AccountSettings(BaseModel):
+    """The policy as it applies to one account, once its metadata is taken into account."""
+
+    model_config = ConfigDict(frozen=True)
+
+    locale: Locale
+    emails: tuple[str, ...] | None = None  # raw addresses; validated by the recipients step
+    prefund_targets: dict[str, int] = Field(default_factory=dict)
+    exposure_floors: dict[str, int] = Field(default_factory=dict)
+    notices: tuple[str, ...] = ()
+
+
+def _parse_amount(raw: str) -> int | None:
+    text = raw.strip()
+    if not text.isdigit():  # rejects signs, decimals, spaces and non-ASCII digits alike
+        return None
+    value = int(text)
+    return value if value < ABSURD_AMOUNT else None
+
+
+def _currency_suffix(key: str, prefix: str) -> str | None:
+    try:
+        return normalize_currency(key[len(prefix):])
+    except CurrencyError:
+        return None
+
+
+def resolve_account_settings(policy: Policy, metadata: dict[str, str]) -> AccountSettings:
+    """Apply the account's `balance_guard_*` metadata on top of the platform policy."""
+    notices: list[str] = []
+    locale = policy.default_locale
+    emails: tuple[str, ...] | None = None
+    targets = dict(policy.prefund_targets)
+    floors = dict(policy.exposure_floors)
+
+    for key, raw in sorted(metadata.items()):
+        if not key.startswith(META_PREFIX):
+            continue
+        value = str(raw)
+        if key == META_LOCALE:
+            try:
+                locale = Locale(value.strip().lower())
+            except ValueError:
+                notices.append(f"{key}: {value[:40]!r} is not fr, en or fr+en; using {locale}")
+        elif key == META_EMAILS:
+            parts = tuple(p.strip() for p in value.split(",") if p.strip())
+            if parts:
+                emails = parts
+            else:
+                notices.append(f"{key}: no address given; using the account email")
+        elif key.startswith((META_PREFUND_TARGET, META_EXPOSURE_FLOOR)):
+            prefix = META_PREFUND_TARGET if key.startswith(META_PREFUND_TARGET) else (
+                META_EXPOSURE_FLOOR)
+            currency = _currency_suffix(key, prefix)
+            amount = _parse_amount(value)
+            if currency is None:
+                notices.append(f"{key}: the key does not end with a currency code; ignored")
+            elif amount is None:
+                notices.append(
+                    f"{key}: {value[:40]!r} is not a whole amount in minor units; ignored")
+            else:
+                (targets if prefix == META_PREFUND_TARGET else floors)[currency] = amount
+        else:
+            notices.append(f"{key}: unknown Balance Guard setting; ignored")
+
+    return AccountSettings(locale=locale, emails=emails, prefund_targets=targets,
+                           exposure_floors=floors, notices=tuple(notices))

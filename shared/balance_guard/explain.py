@@ -1,0 +1,93 @@
+"""`balance-guard explain CODE`: one rule from the catalog, as plain text for a terminal."""
+
+from __future__ import annotations
+
+import difflib
+import textwrap
+
+from balance_guard.domain.catalog import CAUSES, LABELS, LANGUAGES, entry, severity_label
+from balance_guard.domain.findings import RuleCode
+
+WIDTH = 78
+_INDENT = "  "
+
+
+class UnknownRuleError(ValueError):
+    """A code that names no rule; the message lists the valid ones."""
+
+
+class UnknownLanguageError(ValueError):
+    """A language the catalog is not written in."""
+
+
+def parse_code(code: str) -> RuleCode:
+    """Accept `REFUND_CAPACITY_SHORT`, `refund-capacity-short` or the anchor `rule-…`."""
+    normalized = code.strip().upper().replace("-", "_")
+    if normalized.startswith("RULE_") and normalized[len("RULE_"):] in RuleCode.__members__:
+        normalized = normalized[len("RULE_"):]
+    try:
+        return RuleCode(normalized)
+    except ValueError:
+        valid = [c.value for c in RuleCode]
+        close = difflib.get_close_matches(normalized, valid, n=1)
+        hint = f" Did you mean {close[0]}?" if close else ""
+        raise UnknownRuleError(
+            f"Unknown rule code {code.strip()[:60]!r}.{hint} Valid codes: {', '.join(valid)}."
+        ) from None
+
+
+def parse_languages(language: str) -> tuple[str, ...]:
+    """`en`, `fr`, `fr-CA` or the bilingual `fr+en` (French first) -> catalog languages."""
+    languages = []
+    for part in language.strip().lower().split("+"):
+        lang = part.strip().replace("_", "-").split("-")[0]
+        if lang not in LANGUAGES:
+            raise UnknownLanguageError(
+                f"Unknown language {language.strip()[:20]!r}; use one of: "
+                f"{', '.join(LANGUAGES)} or fr+en."
+            )
+        languages.append(lang)
+    return tuple(dict.fromkeys(languages))
+
+
+def help_url(code: RuleCode, language: str, docs_base_url: str) -> str:
+    return f"{docs_base_url.rstrip('/')}/{language}/rules.html#{code.anchor}"
+
+
+def _block(heading: str, text: str) -> list[str]:
+    body = textwrap.fill(text, WIDTH, initial_indent=_INDENT, subsequent_indent=_INDENT)
+    return [heading, body, ""]
+
+
+def _render_one(code: RuleCode, language: str, docs_base_url: str) -> str:
+    rule = entry(code)
+    text = rule.text(language)
+    labels = LABELS[language]
+    lines = [
+        f"{code.value} — {text.title}",
+        f"{labels['severity']}: {severity_label(rule.severity, language)}",
+        "",
+        *_block(labels["meaning"], text.meaning),
+        *_block(labels["why"], text.why),
+        *_block(labels["action"], text.action),
+    ]
+    if code is RuleCode.REFUND_CAPACITY_SHORT:
+        lines.append(labels["causes"])
+        for cause, sentences in CAUSES.items():
+            lines.append(textwrap.fill(
+                f"- {cause.value}: {sentences[language]}", WIDTH,
+                initial_indent=_INDENT, subsequent_indent=_INDENT + "  ",
+            ))
+        lines.append("")
+    lines.append(f"{labels['learn_more']}: {help_url(code, language, docs_base_url)}")
+    return "\n".join(lines) + "\n"
+
+
+def render_explain(
+    code: str, language: str = "en", docs_base_url: str = "https://help.example.com"
+) -> str:
+    """Everything the catalog says about one rule, in the reader's language (or both)."""
+    rule_code = parse_code(code)
+    return "\n".join(
+        _render_one(rule_code, lang, docs_base_url) for lang in parse_languages(language)
+    )

@@ -1,0 +1,72 @@
+"""Money and dates as a reader expects them in their language and country, through Babel.
+
+Only the edges format: the core keeps integers in minor units and `datetime.date` values.
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import date
+from functools import lru_cache
+
+from babel import Locale
+from babel.dates import format_date
+from babel.localedata import locale_identifiers
+from babel.numbers import parse_pattern
+
+from balance_guard.domain.money import exponent, to_major
+
+# Where a language has no variant for the reader's country, the platform's home market
+# (a Canadian property-management platform) is the closest convention: USD in fr-CA reads
+# `25 072,67 $ US`, unambiguous to a reader in Quebec as in the United States.
+_FALLBACK_TERRITORY = {"fr": "CA", "en": "US"}
+
+
+@lru_cache(maxsize=256)
+def babel_locale(language: str, country: str | None = None) -> Locale:
+    """`fr` + `CA` -> fr_CA, `en` + `US` -> en_US; a pair Babel does not know falls back to
+    the language's conventions for the platform's home market."""
+    lang = language.split("+")[0].strip().lower() or "en"
+    known = _known_locales()
+    if country:
+        candidate = f"{lang}_{country.strip().upper()}"
+        if candidate in known:
+            return Locale.parse(candidate)
+    fallback = f"{lang}_{_FALLBACK_TERRITORY.get(lang, '')}".rstrip("_")
+    return Locale.parse(fallback if fallback in known else lang if lang in known else "en")
+
+
+@lru_cache(maxsize=1)
+def _known_locales() -> frozenset[str]:
+    return frozenset(locale_identifiers())
+
+
+def currency_country(currency: str) -> str:
+    """The country whose currency this is, by ISO 4217's convention that a national
+    currency code starts with its country code (`cad` -> CA, `jpy` -> JP); used only when
+    the account's own country is not known."""
+    return currency[:2].upper()
+
+
+def format_money(
+    amount_minor: int, currency: str, language: str, country: str | None = None
+) -> str:
+    """`2507267, "cad", "fr", "CA"` -> `25 072,67 $`; `"en", "CA"` -> `$25,072.67`.
+
+    Decimals follow Stripe's minor unit for the currency (none for JPY, three for KWD), not
+    CLDR's, so the figure shown is exactly the amount Stripe holds.
+    """
+    code = currency.upper()
+    locale = babel_locale(language, country or currency_country(currency))
+    digits = exponent(currency.lower())
+    pattern = copy.copy(parse_pattern(locale.currency_formats["standard"]))
+    pattern.frac_prec = (digits, digits)
+    text: str = pattern.apply(to_major(amount_minor, currency.lower()), locale, currency=code,
+                              currency_digits=False)
+    return text
+
+
+def format_day(day: date, language: str, country: str | None = None) -> str:
+    """A date in words with its weekday: `lundi 31 août 2026`, `Monday, August 31, 2026`."""
+    text: str = format_date(day, format="full", locale=babel_locale(language, country))
+    return text

@@ -1,0 +1,85 @@
+"""The run report, `balance-guard/report@1` (SPEC §6).
+
+One schema for the CLI's JSON, the AWS run's S3 report and `check --json`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from balance_guard.domain.findings import Finding
+
+SCHEMA = "balance-guard/report@1"
+
+
+class ReserveRelease(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    currency: str
+    amount: int
+    release_date: date
+    payout_date: date | None
+    arrival_date: date | None
+    source: str = "reserve_hold"
+
+
+class EmailRecord(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    to: list[str]
+    subject: str
+    message_id: str
+
+
+class AccountReport(BaseModel):
+    """One account's outcome. `positions` and `notices` extend the schema for the HTML view
+    and operations; consumers of report@1 may ignore them."""
+
+    account_id: str
+    name: str
+    locale: str
+    status: Literal["ok", "info", "warning", "critical", "error"]
+    findings: list[Finding] = Field(default_factory=list)
+    reserve_releases: list[ReserveRelease] = Field(default_factory=list)
+    emails: list[EmailRecord] = Field(default_factory=list)
+    error: str | None = None
+    positions: list[dict[str, Any]] = Field(default_factory=list)
+    notices: list[str] = Field(default_factory=list)
+    reserves_known: bool = True
+
+
+class Totals(BaseModel):
+    accounts: int
+    by_status: dict[str, int]
+    emails_sent: int
+    stripe_requests: int
+    duration_s: float
+
+
+class Report(BaseModel):
+    schema_: str = Field(default=SCHEMA, alias="schema")
+    run_id: str
+    as_of: date
+    accounts: list[AccountReport]
+    totals: Totals
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    def to_json(self) -> str:
+        return self.model_dump_json(by_alias=True, indent=2)
+
+
+def totals_of(accounts: list[AccountReport], stripe_requests: int, duration_s: float) -> Totals:
+    by_status: dict[str, int] = {}
+    for account in accounts:
+        by_status[account.status] = by_status.get(account.status, 0) + 1
+    return Totals(
+        accounts=len(accounts),
+        by_status=dict(sorted(by_status.items())),
+        emails_sent=sum(len(a.emails) for a in accounts),
+        stripe_requests=stripe_requests,
+        duration_s=round(duration_s, 3),
+    )

@@ -1,0 +1,54 @@
+"""`out/report.html`: the night at a glance, for someone who has never seen the JSON."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from balance_guard.domain.policy import Policy
+from balance_guard.formatting import format_money
+from balance_guard.report import AccountReport, Report
+
+_env = Environment(
+    loader=PackageLoader("balance_guard", "templates"),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def _money(amount: int | None, currency: str | None) -> str:
+    if amount is None or currency is None:
+        return "—"
+    return format_money(amount, currency, "en", "CA")
+
+
+def _bar(position: dict[str, object]) -> dict[str, object]:
+    """Widths (percent) of the capacity bar against the exposure marker."""
+    exposure = int(position["exposure"])  # type: ignore[call-overload]
+    capacity = int(position["capacity"])  # type: ignore[call-overload]
+    scale = max(exposure, capacity, 1)
+    return {
+        **position,
+        "capacity_pct": round(100 * max(capacity, 0) / scale, 1),
+        "exposure_pct": round(100 * exposure / scale, 1),
+        "short": exposure > 0 and capacity < exposure,
+    }
+
+
+def _severity_rank(account: AccountReport) -> int:
+    order = ["error", "critical", "warning", "info", "ok"]
+    return order.index(account.status)
+
+
+def render_report_html(report: Report, policy: Policy) -> str:
+    accounts = sorted(report.accounts, key=lambda a: (_severity_rank(a), a.name.lower()))
+    template = _env.get_template("report.html.j2")
+    return template.render(
+        report=report,
+        accounts=[(a, [_bar(p) for p in a.positions]) for a in accounts],
+        counts=Counter(a.status for a in report.accounts),
+        money=_money,
+        docs_base_url=policy.docs_base_url.rstrip("/"),
+    )

@@ -1,0 +1,135 @@
+"""The nightly run on one machine: every account checked, stored, notified, reported.
+
+Accounts are checked by a bounded pool of threads sharing one paced Stripe client; on AWS
+the same `check_account` runs once per SQS message instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Protocol
+
+from balance_guard.account_check import AccountCheck, check_account
+from balance_guard.adapters.state_store import StateStore
+from balance_guard.adapters.stripe_models import StripeAccount
+from balance_guard.adapters.stripe_reader import StripeReader
+from balance_guard.domain.findings import Finding, RuleCode
+from balance_guard.domain.policy import AccountSettings, Policy, resolve_account_settings
+from balance_guard.report import AccountReport, EmailRecord, Report, totals_of
+
+log = logging.getLogger(__name__)
+
+
+class NotifyResult(Protocol):
+    emails: list[EmailRecord]
+    notices: list[str]
+
+
+class AccountNotifier(Protocol):
+    def notify_account(
+        self, account: AccountReport, *, account_email: str | None, settings: AccountSettings,
+        as_of: date, run_id: str,
+    ) -> NotifyResult: ...
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    as_of: date
+    policy: Policy
+    concurrency: int = 8
+    only_accounts: tuple[str, ...] = ()
+
+
+def new_run_id(started: datetime) -> str:
+    """Sortable and unique enough to tell two runs of the same night apart."""
+    return f"{started.strftime('%Y-%m-%dT%H:%M:%SZ')}-{secrets.token_hex(2)}"
+
+
+def check_and_store(
+    reader: StripeReader, store: StateStore, account: StripeAccount, options: RunOptions,
+) -> AccountCheck:
+    """One account, end to end; a bug in our own code fails this account, not the run."""
+    try:
+        result = check_account(reader, account, store.load(account.id), options.as_of,
+                               options.policy)
+        if result.state is not None:
+            store.save(account.id, result.state)
+    except Exception as error:
+        log.exception("unexpected error while checking %s", account.id)
+        reason = f"internal error: {type(error).__name__}"
+        settings = resolve_account_settings(options.policy, {})
+        report = AccountReport(
+            account_id=account.id, name=account.id, locale=settings.locale.value,
+            status="error", findings=[Finding.of(RuleCode.CHECK_FAILED, reason=reason)],
+            error=reason,
+        )
+        return AccountCheck(report, settings, account.email, None, None)
+    return result
+
+
+def notify(
+    notifier: AccountNotifier | None, check: AccountCheck, as_of: date, run_id: str,
+) -> AccountReport:
+    report = check.report
+    if notifier is None:
+        return report
+    try:
+        outcome = notifier.notify_account(report, account_email=check.email,
+                                          settings=check.settings, as_of=as_of, run_id=run_id)
+    except Exception as error:
+        log.exception("notifying %s failed", report.account_id)
+        return report.model_copy(
+            update={"notices": [*report.notices, f"email not sent: {type(error).__name__}"]})
+    return report.model_copy(update={"emails": [*report.emails, *outcome.emails],
+                                     "notices": [*report.notices, *outcome.notices]})
+
+
+def run_night(
+    reader: StripeReader,
+    store: StateStore,
+    notifier: AccountNotifier | None,
+    options: RunOptions,
+    on_account: Callable[[AccountReport], None] | None = None,
+) -> Report:
+    """Check every connected account (or the chosen ones) and build the run's report.
+
+    Raises `PlatformError` when the platform itself cannot be reached or authenticated.
+    """
+    started = datetime.now(UTC)
+    clock = time.monotonic()
+    run_id = new_run_id(started)
+    reader.platform_account_id()
+    listing = reader.list_accounts()
+    accounts = listing.items
+    if options.only_accounts:
+        wanted = set(options.only_accounts)
+        accounts = [a for a in accounts if a.id in wanted]
+    for notice in listing.notices:
+        log.warning("%s", notice)
+
+    def one(account: StripeAccount) -> AccountReport:
+        checked = check_and_store(reader, store, account, options)
+        report = notify(notifier, checked, options.as_of, run_id)
+        if on_account is not None:
+            on_account(report)
+        return report
+
+    with ThreadPoolExecutor(max_workers=max(1, options.concurrency)) as pool:
+        reports = list(pool.map(one, accounts))
+
+    return Report(
+        run_id=run_id, as_of=options.as_of, accounts=reports,
+        totals=totals_of(reports, reader.request_count, time.monotonic() - clock),
+    )
+
+
+def missing_accounts(options: RunOptions, report: Report) -> list[str]:
+    """Accounts asked for with `--account` that the platform does not have."""
+    seen = {a.account_id for a in report.accounts}
+    return [a for a in options.only_accounts if a not in seen]
