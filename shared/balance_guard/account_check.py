@@ -170,7 +170,7 @@ def check_account(
     ]
     report = AccountReport(
         account_id=account.id, name=snapshot.name, locale=settings.locale.value,
-        status=account_status(findings),  # type: ignore[arg-type]
+        status=account_status(findings),
         findings=findings, reserve_releases=releases, positions=positions,
         notices=[*snapshot.notices, *settings.notices],
         reserves_known=snapshot.reserve_holds is not None,

@@ -51,6 +51,8 @@ def _positive(kind: type[int] | type[float]) -> Callable[[str], float]:
 
 
 def _stripe_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                        help="log every step")
     parser.add_argument("--stripe-api-base", metavar="URL",
                         default=os.environ.get("STRIPE_API_BASE"),
                         help="Stripe-compatible API address (default: Stripe itself)")

@@ -47,18 +47,17 @@ def run(args: argparse.Namespace) -> int:
             notifier = build_notifier(args, policy, args.state)
             with Progress(sys.stderr) as progress:
                 report = run_night(reader, store, notifier, options, progress.account_done)
-            if notifier is not None:
-                notifier.finish(report)
+            _write(args.report_json, report.to_json())
+            if args.report_html:
+                from balance_guard.report_html import render_report_html
+
+                _write(args.report_html, render_report_html(report, policy))
+            notifier.finish(report)
     except PlatformError as error:
         print(f"balance-guard: {error}", file=sys.stderr)
         return EXIT_PLATFORM
     finally:
         store.close()
-    _write(args.report_json, report.to_json())
-    if args.report_html:
-        from balance_guard.report_html import render_report_html
-
-        _write(args.report_html, render_report_html(report, policy))
     print_summary(report, sys.stdout, outputs=_outputs(args))
     unknown = missing_accounts(options, report)
     if unknown:

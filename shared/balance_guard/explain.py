@@ -63,9 +63,10 @@ def _render_one(code: RuleCode, language: str, docs_base_url: str) -> str:
     rule = entry(code)
     text = rule.text(language)
     labels = LABELS[language]
+    colon = labels["colon"]  # French sets a space before the colon
     lines = [
         f"{code.value} — {text.title}",
-        f"{labels['severity']}: {severity_label(rule.severity, language)}",
+        f"{labels['severity']}{colon}{severity_label(rule.severity, language)}",
         "",
         *_block(labels["meaning"], text.meaning),
         *_block(labels["why"], text.why),
@@ -75,11 +76,11 @@ def _render_one(code: RuleCode, language: str, docs_base_url: str) -> str:
         lines.append(labels["causes"])
         for cause, sentences in CAUSES.items():
             lines.append(textwrap.fill(
-                f"- {cause.value}: {sentences[language]}", WIDTH,
+                f"- {cause.value}{colon}{sentences[language]}", WIDTH,
                 initial_indent=_INDENT, subsequent_indent=_INDENT + "  ",
             ))
         lines.append("")
-    lines.append(f"{labels['learn_more']}: {help_url(code, language, docs_base_url)}")
+    lines.append(f"{labels['learn_more']}{colon}{help_url(code, language, docs_base_url)}")
     return "\n".join(lines) + "\n"
 
 

@@ -26,7 +26,7 @@ _FALLBACK_TERRITORY = {"fr": "CA", "en": "US"}
 def babel_locale(language: str, country: str | None = None) -> Locale:
     """`fr` + `CA` -> fr_CA, `en` + `US` -> en_US; a pair Babel does not know falls back to
     the language's conventions for the platform's home market."""
-    lang = language.split("+")[0].strip().lower() or "en"
+    lang = language.split("+", maxsplit=1)[0].strip().lower() or "en"
     known = _known_locales()
     if country:
         candidate = f"{lang}_{country.strip().upper()}"

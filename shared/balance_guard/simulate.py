@@ -26,16 +26,14 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, get_day_names
-from babel.numbers import format_currency, format_percent
+from babel.numbers import format_percent
 
 from balance_guard.domain.money import (
     ABSURD_AMOUNT,
     CurrencyError,
     exponent,
     normalize_currency,
-    to_major,
 )
 from balance_guard.domain.payout_calendar import (
     DEFAULT_ARRIVAL_BUSINESS_DAYS,
@@ -55,10 +53,10 @@ from balance_guard.domain.reserves import (
     releases_from_movements,
 )
 from balance_guard.domain.snapshot import Interval, PayoutSchedule
+from balance_guard.formatting import babel_locale, format_money
 
 COMMAND = "reserve-simulate"
 DEFAULT_FEE_RULE = "2.9%+30"
-FALLBACK_LOCALES = {"fr": "fr_FR", "en": "en_US"}
 
 _FEE_RULE = re.compile(r"^\s*(?P<percent>\d+(?:\.\d+)?)\s*%\s*(?:\+\s*(?P<fixed>\d+)\s*)?$")
 _TYPES = {"fixed": ReserveKind.FIXED, "rolling": ReserveKind.ROLLING,
@@ -194,17 +192,6 @@ def simulate(
     )
 
 
-def babel_locale(language: str, country: str) -> str:
-    """The Babel locale for a reader's language in the account's country: `fr_CA`,
-    `en_CA`, `en_US`; French outside Canada and France falls back to `fr_FR`."""
-    candidate = f"{language}_{country.upper()}"
-    try:
-        Locale.parse(candidate)
-    except (UnknownLocaleError, ValueError):
-        return FALLBACK_LOCALES[language]
-    return candidate
-
-
 _TEXT: dict[str, dict[str, str]] = {
     "en": {
         "fixed": "Fixed reserve of {percent} on each payment's net amount, released after "
@@ -233,7 +220,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "payout": "    Paid out on {payout}, at the bank on {arrival}",
         "payout_manual": "    Available for a manual payout",
         "totals": "Totals in {code}: held {held}, released {released}; at most {peak} in "
-                  "reserve at once.",
+                  "reserve at the end of a day.",
         "nothing": "Nothing is held: no payment is large enough to reserve a minor unit.",
     },
     "fr": {
@@ -264,21 +251,24 @@ _TEXT: dict[str, dict[str, str]] = {
         "payout": "    Versé le {payout}, à la banque le {arrival}",
         "payout_manual": "    Disponible pour un virement manuel",
         "totals": "Totaux en {code}\u00a0: mis en réserve {held}, débloqué {released}\u00a0; "
-                  "au plus {peak} en réserve à la fois.",
+                  "au plus {peak} en réserve en fin de journée.",
         "nothing": "Rien n'est mis en réserve\u00a0: aucun paiement n'est assez élevé.",
     },
 }
 
 
 class _Formatter:
+    """Amounts and dates as the emails write them (`balance_guard.formatting`): the
+    reader's language in the account's country, `fr_CA`, `en_US`..."""
+
     def __init__(self, language: str, country: str) -> None:
         self.text = _TEXT[language]
-        self.locale = babel_locale(language, country)
         self.language = language
+        self.country = country
+        self.locale = babel_locale(language, country)
 
     def money(self, amount: int, currency: str) -> str:
-        return str(format_currency(to_major(amount, currency), currency.upper(),
-                                   locale=self.locale))
+        return format_money(amount, currency, self.language, self.country)
 
     def day(self, day: date) -> str:
         return str(format_date(day, format="long", locale=self.locale))
@@ -326,18 +316,37 @@ def _header(sim: Simulation, fmt: _Formatter) -> list[str]:
     return lines
 
 
-def _day_lines(sim: Simulation, day: date, fmt: _Formatter, held: dict[str, int]) -> list[str]:
+@dataclass
+class _Day:
+    """What happens on one day of the timeline, in the order it is printed."""
+
+    payments: list[Transaction]
+    holds: dict[tuple[str, str], int]  # (source, currency) -> amount
+    payouts: list[tuple[Release, date | None, date | None]]
+
+
+def _days(sim: Simulation) -> dict[date, _Day]:
+    days: dict[date, _Day] = defaultdict(lambda: _Day([], defaultdict(int), []))
+    for tx in sim.transactions:
+        days[tx.day].payments.append(tx)
+    for m in sim.movements:
+        if m.kind == "hold":
+            days[m.day].holds[(m.source, m.currency)] += m.amount
+    for row in sim.payouts:
+        days[row[0].release_date].payouts.append(row)
+    return dict(sorted(days.items()))
+
+
+def _day_lines(sim: Simulation, day: date, events: _Day, fmt: _Formatter,
+               held: dict[str, int]) -> list[str]:
     text = fmt.text
     lines = [fmt.day(day)]
-    for tx in (t for t in sim.transactions if t.day == day):
+    for tx in events.payments:
         lines.append(text["payment"].format(gross=fmt.money(tx.gross, tx.currency),
                                             fee=fmt.money(tx.fee, tx.currency),
                                             net=fmt.money(tx.net, tx.currency)))
-    holds: dict[tuple[str, str], int] = defaultdict(int)
-    for m in sim.movements:
-        if m.day == day and m.kind == "hold":
-            holds[(m.source, m.currency)] += m.amount
-    for (source, currency), amount in sorted(holds.items(), reverse=True):
+    # Payments' holds first, then a balance transfer's, as on a statement.
+    for (source, currency), amount in sorted(events.holds.items(), reverse=True):
         held[currency] += amount
         values = {"amount": fmt.money(amount, currency),
                   "total": fmt.money(held[currency], currency),
@@ -345,9 +354,7 @@ def _day_lines(sim: Simulation, day: date, fmt: _Formatter, held: dict[str, int]
                   "balance": fmt.money(sim.terms.balance or 0, currency)}
         key = "hold_balance" if source == "balance_transfer" else "hold"
         lines.append(text[key].format(**values))
-    for release, paid, arrives in sim.payouts:
-        if release.release_date != day:
-            continue
+    for release, paid, arrives in events.payouts:
         held[release.currency] -= release.amount
         lines.append(text["release"].format(
             amount=fmt.money(release.amount, release.currency),
@@ -360,17 +367,19 @@ def _day_lines(sim: Simulation, day: date, fmt: _Formatter, held: dict[str, int]
 
 
 def _totals(sim: Simulation) -> dict[str, dict[str, int]]:
+    """Per currency: total held, total released, and the most held at the end of a day
+    (a release at midnight UTC comes before that day's payments, whatever the listing
+    order)."""
     totals: dict[str, dict[str, int]] = {}
     level: dict[str, int] = defaultdict(int)
-    for m in sim.movements:
+    for index, m in enumerate(sim.movements):
         entry = totals.setdefault(m.currency, {"held": 0, "released": 0, "peak": 0})
-        if m.kind == "hold":
-            entry["held"] += m.amount
-            level[m.currency] += m.amount
-            entry["peak"] = max(entry["peak"], level[m.currency])
-        else:
-            entry["released"] += m.amount
-            level[m.currency] -= m.amount
+        entry["held" if m.kind == "hold" else "released"] += m.amount
+        level[m.currency] += m.amount if m.kind == "hold" else -m.amount
+        following = sim.movements[index + 1] if index + 1 < len(sim.movements) else None
+        if following is None or following.day != m.day:
+            for currency, amount in level.items():
+                totals[currency]["peak"] = max(totals[currency]["peak"], amount)
     return dict(sorted(totals.items()))
 
 
@@ -378,10 +387,9 @@ def render_text(sim: Simulation, language: str) -> str:
     """The timeline for a person, in `fr` or `en`, amounts and dates in the reader's locale."""
     fmt = _Formatter(language, sim.country)
     lines = [*_header(sim, fmt), ""]
-    days = sorted({t.day for t in sim.transactions} | {m.day for m in sim.movements})
     held: dict[str, int] = defaultdict(int)
-    for day in days:
-        lines += _day_lines(sim, day, fmt, held)
+    for day, events in _days(sim).items():
+        lines += _day_lines(sim, day, events, fmt, held)
     lines.append("")
     totals = _totals(sim)
     if not totals:
@@ -503,6 +511,10 @@ def _schedule(args: argparse.Namespace) -> PayoutSchedule:
 def _terms(args: argparse.Namespace, transactions: Sequence[Transaction],
            currency: str) -> ReserveTerms:
     kind = _TYPES[args.type]
+    if kind is ReserveKind.FIXED and args.release_date is None:
+        raise SimulationInputError("a fixed reserve needs --release-date")
+    if kind is ReserveKind.ROLLING and args.window_days is None:
+        raise SimulationInputError("a rolling reserve needs --window-days")
     balance: int | None = None
     transfer_on: date | None = args.transfer_date
     if args.balance is not None:

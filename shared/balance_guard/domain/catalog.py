@@ -197,10 +197,10 @@ CATALOG: dict[RuleCode, CatalogEntry] = dict([
         RuleText(
             title="No minimum balance is set",
             meaning=(
-                "A minimum balance tells Stripe to keep a set amount in the building's "
-                "balance every time it sends an automatic payout to the bank. It fills up "
-                "again on its own from residents' payments, which is why it is the "
-                "protection recommended for every account."
+                "With a minimum balance, part of the money stays in Stripe after every "
+                "automatic payout; only the excess goes to the bank. This cushion fills up "
+                "again by itself as residents pay, which is why it is the protection "
+                "recommended for every account."
             ),
             why=(
                 "Payouts on this account are automatic and no minimum balance is set in this "
@@ -216,10 +216,10 @@ CATALOG: dict[RuleCode, CatalogEntry] = dict([
         RuleText(
             title="Aucun solde minimum n'est défini",
             meaning=(
-                "Un solde minimum demande à Stripe de garder un montant fixe dans le solde de "
-                "l'immeuble chaque fois qu'il envoie un versement automatique à la banque. Ce "
-                "montant se reconstitue tout seul grâce aux paiements des résidents; c'est "
-                "pourquoi cette protection est recommandée pour tous les comptes."
+                "Avec un solde minimum, une partie de l'argent reste chez Stripe après chaque "
+                "versement automatique; seul l'excédent part à la banque. Ce coussin se "
+                "remplit de nouveau au fil des paiements des résidents, ce qui en fait la "
+                "protection recommandée pour tous les comptes."
             ),
             why=(
                 "Les versements de ce compte sont automatiques et aucun solde minimum n'est "
@@ -227,8 +227,8 @@ CATALOG: dict[RuleCode, CatalogEntry] = dict([
                 "remboursements."
             ),
             action=(
-                "Demandez à l'équipe de soutien de la plateforme de fixer un solde minimum "
-                "d'au moins le montant suggéré; elle a besoin de votre accord pour le faire."
+                "Demandez à l'équipe de soutien de la plateforme de fixer un solde minimum au "
+                "moins égal au montant suggéré; elle a besoin de votre accord pour le faire."
             ),
             summary="Nous suggérons un solde minimum de {amount}, ce qui couvre votre plus "
                     "gros paiement remboursable ({exposure}).",

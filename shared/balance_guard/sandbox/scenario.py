@@ -31,7 +31,8 @@ from pydantic import (
 from balance_guard.domain.money import CurrencyError, normalize_currency
 
 SAMPLE_SCENARIO = "sample_platform.yaml"
-DEFAULT_SECRET_KEY = "sk_test_balance_guard_sandbox"
+# The sandbox's published test key: not a secret, it opens nothing but the sandbox.
+DEFAULT_SECRET_KEY = "sk_test_balance_guard_sandbox"  # noqa: S105
 
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 Endpoint = Literal[
@@ -149,6 +150,8 @@ class BalanceUpdate(_Spec):
 class ChargeSpec(_Spec):
     id: str | None = None
     amount: Positive
+    # When the scenario lists refunds of this charge, the served value is their total so far
+    # (so it grows as the clock reaches each refund); this must then be 0 or that final total.
     amount_refunded: int = Field(default=0, ge=0)
     currency: Currency
     status: Literal["succeeded", "pending", "failed"] = "succeeded"
@@ -275,22 +278,32 @@ class AccountSpec(_Spec):
     balance_transactions: tuple[BalanceTransactionSpec, ...] = ()
     # Fault injection for this account: an HTTP status, a dropped connection, or a body
     # that is not JSON; on the listed endpoints (all when omitted), for the first
-    # `fail_first` requests (all when omitted).
+    # `fail_first` requests (all when omitted). `fail_should_retry` sets Stripe's
+    # Stripe-Should-Retry header on injected errors (by default only a 429 carries it, and
+    # the SDK retries 5xx on its own).
     fail_with: Annotated[int, Field(ge=400, le=599)] | Literal["drop", "malformed"] | None = None
     fail_on: tuple[Endpoint, ...] | None = None
     fail_first: int | None = Field(default=None, ge=1)
+    fail_should_retry: bool | None = None
     # Deep-merged into every served object of that kind: malformed-data tests.
     object_overrides: dict[ObjectKind, dict[str, Any]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _references_exist(self) -> Self:
-        charge_ids = {c.id for c in self.charges if c.id}
+        charges = {c.id: c for c in self.charges if c.id}
         plan_ids = {p.id for p in self.reserve_plans}
         for refund in self.refunds:
-            if refund.charge and refund.charge not in charge_ids:
+            if refund.charge and refund.charge not in charges:
                 raise ValueError(f"refund refers to unknown charge {refund.charge!r}")
+        for charge_id, charge in charges.items():
+            total = self.refunded_by_refunds(charge_id, None)
+            if total is not None and charge.amount_refunded not in (0, total):
+                raise ValueError(f"charge {charge_id}: amount_refunded {charge.amount_refunded} "
+                                 f"differs from its refunds' total {total}")
+            if total is not None and total > charge.amount:
+                raise ValueError(f"charge {charge_id}: refunds exceed the charge")
         for hold in self.reserve_holds:
-            if hold.source_charge and hold.source_charge not in charge_ids:
+            if hold.source_charge and hold.source_charge not in charges:
                 raise ValueError(f"reserve hold refers to unknown charge {hold.source_charge!r}")
             if hold.reserve_plan and hold.reserve_plan not in plan_ids:
                 raise ValueError(f"reserve hold refers to unknown plan {hold.reserve_plan!r}")
@@ -302,6 +315,19 @@ class AccountSpec(_Spec):
         if len(explicit) != len(set(explicit)) or len(plan_ids) != len(self.reserve_plans):
             raise ValueError("object ids must be unique within an account")
         return self
+
+    def refunded_by_refunds(self, charge_id: str, before: datetime | None) -> int | None:
+        """Total of the scenario's live refunds of a charge (created before `before`, if
+        given), or None when the scenario lists no refund for it.
+
+        Stripe counts pending refunds in a charge's `amount_refunded`; failed and canceled
+        ones give the money back.
+        """
+        linked = [r for r in self.refunds if r.charge == charge_id]
+        if not linked:
+            return None
+        return sum(r.amount for r in linked if r.status not in ("failed", "canceled")
+                   and (before is None or r.created < before))
 
     def balances_on(self, day: date) -> BalancesSpec:
         """The balances the account shows on `day`: history entries up to it, in order."""

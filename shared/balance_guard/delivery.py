@@ -1,0 +1,63 @@
+"""How the local run delivers email: the outbox by default, Amazon SES with `--ses`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from balance_guard.adapters.notification_log import SqliteNotificationLog
+from balance_guard.adapters.outbox import OutboxSender
+from balance_guard.config import ConfigError
+from balance_guard.domain.policy import AccountSettings, Policy
+from balance_guard.notify import DEFAULT_SENDER, Notifier, NotifyOutcome
+from balance_guard.report import AccountReport, Report
+
+log = logging.getLogger(__name__)
+
+LOCAL_OPS_EMAIL = "operations@platform.example"
+
+
+@dataclass
+class LocalDelivery:
+    """The run's notifier, plus the operations digest sent once the run is over."""
+
+    notifier: Notifier
+    ops_email: str | None
+
+    def notify_account(
+        self, account: AccountReport, *, account_email: str | None, settings: AccountSettings,
+        as_of: date, run_id: str,
+    ) -> NotifyOutcome:
+        return self.notifier.notify_account(account, account_email=account_email,
+                                            settings=settings, as_of=as_of, run_id=run_id)
+
+    def finish(self, report: Report) -> None:
+        """Send the operations digest; the reports are already written, whatever happens."""
+        try:
+            self.notifier.send_digest(report, self.ops_email)
+        except Exception:  # the digest failing must not turn a completed run into a crash
+            log.exception("the operations digest could not be sent")
+
+
+def build_notifier(
+    args: argparse.Namespace, policy: Policy, state_path: Path,
+    env: Mapping[str, str] | None = None,
+) -> LocalDelivery:
+    env = os.environ if env is None else env
+    log = SqliteNotificationLog(state_path)
+    if args.ses:
+        from balance_guard.adapters.ses import SesSender
+
+        sender_address = env.get("SENDER_EMAIL")
+        if not sender_address:
+            raise ConfigError("--ses needs SENDER_EMAIL, the verified address to send from")
+        notifier = Notifier(SesSender.from_env(env), log, policy, sender_address=sender_address)
+        return LocalDelivery(notifier, env.get("OPS_EMAIL"))
+    notifier = Notifier(OutboxSender(args.outbox), log, policy,
+                        sender_address=env.get("SENDER_EMAIL") or DEFAULT_SENDER)
+    return LocalDelivery(notifier, env.get("OPS_EMAIL") or LOCAL_OPS_EMAIL)

@@ -1,0 +1,1 @@
+"""Emails to building admins and to operations: recipients, rendering, the nightly digest."""

@@ -1,0 +1,148 @@
+"""The operations digest: one email per run, with what operations must look at.
+
+Totals by status, every critical account with its critical findings, every failed check,
+the Stripe requests used, the run's duration, and the notices (bad metadata, dropped
+addresses) that someone has to fix in the Stripe dashboard.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from babel.numbers import format_decimal
+
+from balance_guard.domain.catalog import LABELS, entry
+from balance_guard.domain.findings import Severity
+from balance_guard.emails.render import (
+    NAME_LIMIT,
+    RenderedEmail,
+    clean_text,
+    environment,
+    header_text,
+    placeholder_values,
+)
+from balance_guard.emails.strings import STRINGS
+from balance_guard.formatting import babel_locale, format_day
+from balance_guard.report import AccountReport, Report
+
+# A night with thousands of notices must still make a readable email; the run report
+# has them all.
+MAX_NOTICES = 300
+_STATUS_ORDER = ("critical", "error", "warning", "info", "ok")
+
+
+@dataclass(frozen=True)
+class AccountLine:
+    name: str
+    account_id: str
+    details: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DigestSection:
+    lang: str
+    title: str
+    intro: str
+    totals_label: str
+    totals: tuple[tuple[str, str], ...]
+    figures: tuple[tuple[str, str], ...]
+    critical_label: str
+    critical: tuple[AccountLine, ...]
+    failed_label: str
+    failed: tuple[AccountLine, ...]
+    notices_label: str
+    notices: tuple[str, ...]
+    none: str
+
+
+def _name(account: AccountReport) -> str:
+    return clean_text(account.name, NAME_LIMIT) or clean_text(account.account_id, 60)
+
+
+def _critical_line(account: AccountReport, language: str) -> AccountLine:
+    details = []
+    for finding in account.findings:
+        if finding.severity is not Severity.CRITICAL:
+            continue
+        title = entry(finding.code).text(language).title
+        amount = placeholder_values(finding, language, None).get("amount")
+        details.append(f"{title} ({amount})" if amount else title)
+    return AccountLine(_name(account), clean_text(account.account_id, 60), tuple(details))
+
+
+def _notices(accounts: Sequence[AccountReport]) -> tuple[str, ...]:
+    lines = [
+        f"{_name(a)} ({clean_text(a.account_id, 60)}): {clean_text(notice, 300)}"
+        for a in accounts for notice in a.notices
+    ]
+    if len(lines) > MAX_NOTICES:
+        lines = [*lines[:MAX_NOTICES], f"… +{len(lines) - MAX_NOTICES}"]
+    return tuple(lines)
+
+
+def _section(report: Report, language: str) -> DigestSection:
+    words = STRINGS[language]
+    labels = LABELS[language]
+    locale = babel_locale(language)
+    by_status = report.totals.by_status
+    statuses = sorted(by_status, key=lambda s: (
+        _STATUS_ORDER.index(s) if s in _STATUS_ORDER else len(_STATUS_ORDER), s))
+    day = format_day(report.as_of, language)
+    notices = _notices(report.accounts)
+    return DigestSection(
+        lang=language,
+        title=digest_subject(report, language),
+        intro=words["digest_intro"].format(run_id=clean_text(report.run_id, 80), date=day),
+        totals_label=words["digest_totals"],
+        totals=tuple(
+            (labels.get(f"status_{status}", clean_text(status, 20)),
+             format_decimal(by_status[status], locale=locale))
+            for status in statuses
+        ),
+        figures=(
+            (words["digest_accounts"], format_decimal(report.totals.accounts, locale=locale)),
+            (words["digest_emails"], format_decimal(report.totals.emails_sent, locale=locale)),
+            (words["digest_requests"],
+             format_decimal(report.totals.stripe_requests, locale=locale)),
+            (words["digest_duration"], words["digest_seconds"].format(
+                seconds=format_decimal(round(report.totals.duration_s, 1), locale=locale))),
+        ),
+        critical_label=words["digest_critical"],
+        critical=tuple(_critical_line(a, language) for a in report.accounts
+                       if a.status == "critical"),
+        failed_label=words["digest_failed"],
+        failed=tuple(
+            AccountLine(_name(a), clean_text(a.account_id, 60),
+                        (clean_text(a.error or "", 300),) if a.error else ())
+            for a in report.accounts if a.status == "error"
+        ),
+        notices_label=words["digest_notices"],
+        notices=notices,
+        none=words["digest_none"],
+    )
+
+
+def digest_subject(report: Report, language: str) -> str:
+    by_status = report.totals.by_status
+    return header_text(STRINGS[language]["digest_subject"].format(
+        date=format_day(report.as_of, language),
+        critical=by_status.get("critical", 0),
+        failed=by_status.get("error", 0),
+    ), 400)
+
+
+def render_digest(report: Report, languages: Sequence[str]) -> RenderedEmail:
+    """The digest in the platform's languages (French first when bilingual)."""
+    sections = [_section(report, lang) for lang in languages]
+    subject = digest_subject(report, languages[0])
+    context = {"subject": subject, "sections": sections, "lang": languages[0],
+               "preheader": sections[0].intro}
+    env = environment()
+    return RenderedEmail(
+        subject=subject,
+        text=env.get_template("digest.txt.j2").render(context),
+        html=env.get_template("digest.html.j2").render(context),
+        languages=tuple(languages),
+    )
+

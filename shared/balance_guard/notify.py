@@ -1,0 +1,165 @@
+"""Tell each building admin what needs them tonight, and operations how the night went.
+
+The runner (locally) and the `check_account` / `run_digest` Lambdas call `Notifier`; the
+policy deciding *whether* to write is `domain/notification.py`, the words are the catalog's
+and the templates', and the sending is an `EmailSender` (the outbox or Amazon SES).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+from balance_guard.adapters.notification_log import NotificationLog
+from balance_guard.domain.notification import decide
+from balance_guard.domain.policy import AccountSettings, Policy
+from balance_guard.emails.digest import render_digest
+from balance_guard.emails.recipients import resolve_recipients, shown
+from balance_guard.emails.render import (
+    RenderedEmail,
+    build_message,
+    render_account_email,
+    sender_header,
+)
+from balance_guard.emails.sender import EmailSender, RecipientRejectedError, SendError
+from balance_guard.emails.strings import DEFAULT_CONTACT
+from balance_guard.report import AccountReport, EmailRecord, Report
+
+__all__ = ["EmailSender", "Notifier", "NotifyOutcome", "RecipientRejectedError", "SendError"]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_SENDER = "Balance Guard <no-reply@balance-guard.local>"
+DIGEST_REF = "digest"
+
+
+@dataclass
+class NotifyOutcome:
+    """What happened for one account: emails sent, notices for operations, and when nothing
+    was sent, why (for logs and the CLI)."""
+
+    emails: list[EmailRecord] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    reason: str = ""
+
+
+class Notifier:
+    def __init__(
+        self,
+        sender: EmailSender,
+        log: NotificationLog,
+        policy: Policy,
+        sender_address: str = DEFAULT_SENDER,
+        contact: str = DEFAULT_CONTACT,
+    ) -> None:
+        sender_header(sender_address)  # a bad SENDER_EMAIL fails at start-up, not mid-run
+        self.sender = sender
+        self.log = log
+        self.policy = policy
+        self.sender_address = sender_address
+        self.contact = contact
+
+    def notify_account(
+        self,
+        account: AccountReport,
+        *,
+        account_email: str | None,
+        settings: AccountSettings,
+        as_of: date,
+        run_id: str,
+        country: str | None = None,
+    ) -> NotifyOutcome:
+        """At most one email for this account and run date, only when something is due.
+
+        `country` (the account's, e.g. `CA`) picks the money and date conventions; without
+        it each currency is formatted as in its own country.
+        """
+        if account.status == "error" or account.error is not None:
+            return NotifyOutcome(reason="not checked: operations hear of it in the digest")
+        acct = account.account_id
+        if self.log.already_sent(acct, as_of):
+            return NotifyOutcome(reason="already notified for this date")
+        decision = decide(account.findings, self.log.history(acct), as_of, self.policy,
+                          account.reserve_releases)
+        if decision is None:
+            return NotifyOutcome(reason="nothing new since the last email")
+        recipients = resolve_recipients(settings.emails, account_email,
+                                        self.policy.max_recipients)
+        notices = list(recipients.notices)
+        if not recipients.addresses:
+            return NotifyOutcome(notices=notices, reason="no valid recipient")
+        rendered = render_account_email(
+            account, decision.findings, languages=settings.locale.languages, as_of=as_of,
+            docs_base_url=self.policy.docs_base_url, contact=self.contact, country=country,
+        )
+        if not self.log.claim(acct, as_of, run_id):
+            return NotifyOutcome(notices=notices, reason="already notified for this date")
+        emails: list[EmailRecord] = []
+        try:
+            self._deliver(rendered, recipients.addresses, acct, as_of, emails, notices)
+        finally:
+            if emails:
+                self.log.record(acct, as_of, run_id, emails, decision.records)
+            else:
+                self.log.release(acct, as_of)
+        return NotifyOutcome(emails, notices, "" if emails else "no recipient could be reached")
+
+    def send_digest(self, report: Report, ops_email: str | None) -> EmailRecord | None:
+        """The run's one operations digest; None when no operations address is configured,
+        or when this run's digest already went out. Raises SendError when it cannot be
+        sent, so that a Lambda retry can try again."""
+        if not ops_email:
+            return None
+        recipients = resolve_recipients(ops_email.split(","), None, self.policy.max_recipients)
+        if not recipients.addresses:
+            logger.warning("OPS_EMAIL holds no valid address; the digest is not sent")
+            return None
+        rendered = render_digest(report, self.policy.default_locale.languages)
+        message = build_message(rendered, sender=self.sender_address,
+                                to=recipients.addresses, ref=DIGEST_REF, as_of=report.as_of)
+        key = f"{DIGEST_REF}:{report.run_id}"
+        if not self.log.claim(key, report.as_of, report.run_id):
+            return None
+        try:
+            message_id = self.sender.send(message)
+        except BaseException:
+            self.log.release(key, report.as_of)
+            raise
+        record = EmailRecord(to=list(recipients.addresses), subject=rendered.subject,
+                             message_id=message_id)
+        self.log.record(key, report.as_of, report.run_id, [record], [])
+        return record
+
+    def _deliver(
+        self, rendered: RenderedEmail, addresses: Sequence[str], ref: str, as_of: date,
+        emails: list[EmailRecord], notices: list[str],
+    ) -> None:
+        """One message to all of the account's recipients; when the service rejects it,
+        one per recipient, so a single bad address does not keep the others uninformed."""
+        try:
+            emails.append(self._send(rendered, addresses, ref, as_of))
+            return
+        except RecipientRejectedError as error:
+            if len(addresses) == 1:
+                notices.append(f"recipient {shown(addresses[0])} rejected: {error}")
+                return
+        except SendError as error:
+            notices.append(f"email not sent: {error}")
+            return
+        for address in addresses:
+            try:
+                emails.append(self._send(rendered, [address], ref, as_of))
+            except RecipientRejectedError as error:
+                notices.append(f"recipient {shown(address)} rejected: {error}")
+            except SendError as error:
+                notices.append(f"email to {shown(address)} not sent: {error}")
+
+    def _send(
+        self, rendered: RenderedEmail, addresses: Sequence[str], ref: str, as_of: date,
+    ) -> EmailRecord:
+        message = build_message(rendered, sender=self.sender_address, to=addresses, ref=ref,
+                                as_of=as_of, sent_at=datetime.now(UTC))
+        message_id = self.sender.send(message)
+        return EmailRecord(to=list(addresses), subject=rendered.subject, message_id=message_id)

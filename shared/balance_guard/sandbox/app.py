@@ -1,0 +1,229 @@
+"""One request in, one Stripe-like answer out: the sandbox without its socket.
+
+`SandboxApp.handle` is called by the HTTP server's threads. It counts every request,
+applies the injected latency, rate limit and faults, checks the key and the
+`Stripe-Account`, and answers from the scenario. It never blocks beyond the latency it was
+asked to add, and holds its lock only to update counters.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import json
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, NamedTuple
+from urllib.parse import parse_qsl, urlsplit
+
+from balance_guard.sandbox import errors
+from balance_guard.sandbox.faults import ALL_FAULTS, FaultKind, FaultPlan, TokenBucket
+from balance_guard.sandbox.ids import stable_id
+from balance_guard.sandbox.routes import Call, Route, resolve
+from balance_guard.sandbox.scenario import AccountSpec, Scenario
+from balance_guard.sandbox.world import World
+
+# What a cut-off response looks like: the start of a JSON body, then nothing.
+MALFORMED_BODY = b'{\n  "object": "list",\n  "data": [\n    {\n      "id": "ch_'
+DEFAULT_VERSION = "2026-10-28.endive"
+
+
+class RecordedRequest(NamedTuple):
+    method: str
+    path: str
+    stripe_account: str | None
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    body: bytes
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+def api_key_from(authorization: str | None) -> str | None:
+    """The key from `Bearer <key>` (what the SDK sends) or HTTP basic auth (`curl -u key:`)."""
+    if not authorization:
+        return None
+    scheme, _, value = authorization.strip().partition(" ")
+    if scheme.lower() == "bearer":
+        return value.strip()
+    if scheme.lower() == "basic":
+        try:
+            decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return ""
+        return decoded.partition(":")[0]
+    return ""
+
+
+class SandboxApp:
+    def __init__(
+        self,
+        scenario: Scenario,
+        *,
+        latency_ms: float = 0,
+        rate_limit_rps: float | None = None,
+        fault_rate: float = 0.0,
+        seed: int = 0,
+        clock: date | None = None,
+        fault_kinds: Sequence[FaultKind] = ALL_FAULTS,
+    ) -> None:
+        if latency_ms < 0:
+            raise ValueError("latency_ms cannot be negative")
+        self.scenario = scenario
+        self.world = World(scenario)
+        self.latency_s = latency_ms / 1000
+        self.bucket = TokenBucket(rate_limit_rps) if rate_limit_rps else None
+        self.faults = FaultPlan(fault_rate, seed, fault_kinds)
+        self.seed = seed
+        self._clock = clock or scenario.clock
+        self._lock = threading.Lock()
+        self._requests: list[RecordedRequest] = []
+        self._write_attempts = 0
+        self._account_failures: dict[str, int] = {}
+
+    # -- state shared with tests ---------------------------------------------------------
+
+    @property
+    def clock(self) -> date:
+        with self._lock:
+            return self._clock
+
+    def set_clock(self, day: date) -> None:
+        with self._lock:
+            self._clock = day
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        with self._lock:
+            return list(self._requests)
+
+    @property
+    def request_count(self) -> int:
+        with self._lock:
+            return len(self._requests)
+
+    @property
+    def write_attempts(self) -> int:
+        with self._lock:
+            return self._write_attempts
+
+    def reset_counters(self) -> None:
+        with self._lock:
+            self._requests.clear()
+            self._write_attempts = 0
+            self._account_failures.clear()
+
+    # -- one request ---------------------------------------------------------------------
+
+    def handle(self, method: str, target: str, headers: Mapping[str, str]) -> Reply | None:
+        """Answer one request; None means: close the connection without answering."""
+        url = urlsplit(target)
+        account_id = headers.get("stripe-account") or None
+        with self._lock:
+            self._requests.append(RecordedRequest(method, url.path, account_id))
+            number = len(self._requests)
+            clock = self._clock
+            if method != "GET":
+                self._write_attempts += 1
+        request_id = stable_id("req", self.seed, number, length=14)
+        if self.latency_s:
+            time.sleep(self.latency_s)
+        try:
+            return self._answer(method, url.path, url.query, headers, number, clock, request_id)
+        except errors.StripeApiError as error:
+            return self._error(error, request_id)
+
+    def _answer(
+        self, method: str, path: str, raw_query: str, headers: Mapping[str, str], number: int,
+        clock: date, request_id: str,
+    ) -> Reply | None:
+        if method != "GET":
+            raise errors.read_only(method, path)
+        if self.bucket is not None and not self.bucket.take():
+            raise errors.rate_limited()
+        fault = self.faults.decide(number)
+        if fault is not None:
+            return self._fault(fault, request_id, retry=True)
+        self._authenticate(headers.get("authorization"))
+        account_id = headers.get("stripe-account") or None
+        view = self.world.view(account_id, clock)
+        if view is None:
+            raise errors.account_invalid(account_id or "", self.scenario.platform.secret_key)
+        found = resolve(path)
+        if found is None:
+            raise errors.unrecognized_url(method, path)
+        route, ident = found
+        spec = self.scenario.account(account_id) if account_id else None
+        if spec is not None and self._should_fail(spec, route):
+            return self._account_fault(spec, request_id)
+        version = headers.get("stripe-version") or DEFAULT_VERSION
+        if route.preview:
+            self._check_preview(version)
+        # Stripe keeps the last value of a repeated parameter.
+        query = dict(parse_qsl(raw_query, keep_blank_values=True))
+        call = Call(self.world, view, view.spec.id == self.world.platform_id, clock, query,
+                    ident)
+        return self._json(200, route.handler(call), request_id, (("Stripe-Version", version),))
+
+    def _authenticate(self, authorization: str | None) -> None:
+        key = api_key_from(authorization)
+        if key is None:
+            raise errors.no_api_key()
+        if not hmac.compare_digest(key.encode(), self.scenario.platform.secret_key.encode()):
+            raise errors.invalid_api_key(key)
+
+    def _check_preview(self, version: str) -> None:
+        if not version.endswith(".preview"):
+            raise errors.preview_version_required(version)
+        if not self.scenario.platform.reserves_preview:
+            raise errors.preview_access_denied()
+
+    def _should_fail(self, spec: AccountSpec, route: Route) -> bool:
+        if spec.fail_with is None or (spec.fail_on is not None and route.name not in spec.fail_on):
+            return False
+        with self._lock:
+            failed = self._account_failures.get(spec.id, 0)
+            if spec.fail_first is not None and failed >= spec.fail_first:
+                return False
+            self._account_failures[spec.id] = failed + 1
+        return True
+
+    def _account_fault(self, spec: AccountSpec, request_id: str) -> Reply | None:
+        fail = spec.fail_with
+        if fail == "drop":
+            return None
+        if fail == "malformed" or fail is None:
+            return Reply(200, MALFORMED_BODY, (("Content-Type", "application/json"),))
+        error = errors.rate_limited() if fail == 429 else (
+            errors.server_error(fail, retry=False) if fail >= 500 else errors.StripeApiError(
+                fail, f"This sandbox scenario makes requests for account '{spec.id}' fail "
+                      f"with HTTP {fail}."))
+        if spec.fail_should_retry is not None:
+            error.headers["Stripe-Should-Retry"] = "true" if spec.fail_should_retry else "false"
+        raise error
+
+    def _fault(self, fault: FaultKind, request_id: str, retry: bool) -> Reply | None:
+        if fault is FaultKind.DROP:
+            return None
+        if fault is FaultKind.MALFORMED:
+            return Reply(200, MALFORMED_BODY, (("Content-Type", "application/json"),
+                                               ("Request-Id", request_id)))
+        return self._error(errors.server_error(int(fault.value), retry), request_id)
+
+    def _error(self, error: errors.StripeApiError, request_id: str) -> Reply:
+        return self._json(error.status, error.body(request_id), request_id,
+                          tuple(error.headers.items()))
+
+    @staticmethod
+    def _json(
+        status: int, payload: Any, request_id: str, extra: tuple[tuple[str, str], ...] = ()
+    ) -> Reply:
+        body = json.dumps(payload, indent=2, ensure_ascii=False).encode("utf-8")
+        headers = (("Content-Type", "application/json"), ("Request-Id", request_id), *extra)
+        return Reply(status, body, headers)

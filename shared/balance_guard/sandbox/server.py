@@ -1,0 +1,209 @@
+"""The sandbox over real HTTP: a threaded server on 127.0.0.1, in-process or standalone.
+
+    with Sandbox(load_scenario(None), clock=date(2026, 8, 1)) as sandbox:
+        client = stripe.StripeClient(sandbox.secret_key,
+                                     base_addresses={"api": sandbox.base_url})
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from datetime import date
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+from balance_guard.sandbox.app import RecordedRequest, SandboxApp
+from balance_guard.sandbox.faults import ALL_FAULTS, FaultKind
+from balance_guard.sandbox.scenario import Scenario, load_scenario
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 1 << 20  # a write's body is read and thrown away; anything bigger closes the socket
+IDLE_TIMEOUT_S = 10.0  # a keep-alive connection left idle this long is closed
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], app: SandboxApp) -> None:
+        super().__init__(address, _Handler)
+        self.app = app
+
+
+class _Handler(BaseHTTPRequestHandler):
+    # HTTP/1.1 keeps the SDK's connections alive, as Stripe's servers do.
+    protocol_version = "HTTP/1.1"
+    timeout = IDLE_TIMEOUT_S
+    server: _Server
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY:
+            self.close_connection = True
+        elif length:
+            self.rfile.read(length)
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        reply = self.server.app.handle(self.command, self.path, headers)
+        if reply is None:
+            self.close_connection = True  # an injected drop: the client gets no answer
+            return
+        self.send_response(reply.status)
+        for name, value in reply.headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(reply.body)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(reply.body)
+
+    # http.server dispatches on these names; writes get the sandbox's read-only refusal.
+    def do_GET(self) -> None:
+        self._serve()
+
+    def do_POST(self) -> None:
+        self._serve()
+
+    def do_PUT(self) -> None:
+        self._serve()
+
+    def do_PATCH(self) -> None:
+        self._serve()
+
+    def do_DELETE(self) -> None:
+        self._serve()
+
+    def log_message(self, format: str, *args: object) -> None:
+        log.debug("%s - %s", self.address_string(), format % args)
+
+
+class Sandbox:
+    """A Stripe-compatible server for one scenario; `start()` returns its base URL."""
+
+    def __init__(
+        self,
+        scenario: Scenario | str | Path | None = None,
+        port: int = 0,
+        latency_ms: float = 0,
+        rate_limit_rps: float | None = None,
+        fault_rate: float = 0.0,
+        seed: int = 0,
+        clock: date | None = None,
+        *,
+        host: str = "127.0.0.1",
+        fault_kinds: Sequence[FaultKind] = ALL_FAULTS,
+    ) -> None:
+        self.scenario = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+        self.app = SandboxApp(
+            self.scenario, latency_ms=latency_ms, rate_limit_rps=rate_limit_rps,
+            fault_rate=fault_rate, seed=seed, clock=clock, fault_kinds=fault_kinds,
+        )
+        self._address = (host, port)
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> str:
+        if self._server is None:
+            self._server = _Server(self._address, self.app)
+            self._thread = threading.Thread(
+                target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                name=f"stripe-sandbox:{self.port}", daemon=True)
+            self._thread.start()
+        return self.base_url
+
+    def stop(self) -> None:
+        server, thread = self._server, self._thread
+        self._server = self._thread = None
+        if server is None:
+            return
+        server.shutdown()
+        server.server_close()
+        if thread is not None:
+            thread.join(timeout=5)
+
+    def wait(self) -> None:
+        """Block until the server stops (used by `balance-guard sandbox`)."""
+        if self._thread is not None:
+            self._thread.join()
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # -- what clients and tests need -----------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("the sandbox is not started")
+        return int(self._server.server_address[1])
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self._address[0]}:{self.port}"
+
+    @property
+    def secret_key(self) -> str:
+        return self.scenario.platform.secret_key
+
+    @property
+    def clock(self) -> date:
+        return self.app.clock
+
+    def set_clock(self, day: date) -> None:
+        self.app.set_clock(day)
+
+    @property
+    def request_count(self) -> int:
+        return self.app.request_count
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """(method, path, Stripe-Account) of every request so far, in arrival order."""
+        return self.app.requests
+
+    @property
+    def write_attempts(self) -> int:
+        return self.app.write_attempts
+
+    def reset_counters(self) -> None:
+        self.app.reset_counters()
+
+
+def serve_forever(
+    scenario_path: str | Path | None,
+    port: int,
+    latency_ms: float = 0,
+    rate_limit_rps: float | None = None,
+    fault_rate: float = 0.0,
+    *,
+    clock: date | None = None,
+    seed: int = 0,
+) -> None:
+    """Run the sandbox in the foreground until interrupted (`balance-guard sandbox`)."""
+    sandbox = Sandbox(load_scenario(scenario_path), port=port, latency_ms=latency_ms,
+                      rate_limit_rps=rate_limit_rps, fault_rate=fault_rate, seed=seed,
+                      clock=clock)
+    url = sandbox.start()
+    scenario = sandbox.scenario
+    print(f"Stripe sandbox at {url}: {len(scenario.accounts)} connected accounts of "
+          f"{scenario.platform.business_name}, clock {sandbox.clock.isoformat()}.")
+    # The sandbox's own published test key, not a secret: clients need it to connect.
+    print(f"Sandbox API key: {sandbox.secret_key}   (Ctrl-C stops)", flush=True)
+    try:
+        sandbox.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sandbox.stop()

@@ -1,0 +1,138 @@
+"""The help site builds in both languages with warnings as errors, and says what it must."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+from babel.numbers import format_currency
+
+from balance_guard.domain.catalog import MIN_BALANCE_VS_PREFUNDING, entry
+from balance_guard.domain.findings import RuleCode
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = ROOT / "docs"
+CATALOGS = DOCS / "locales" / "fr" / "LC_MESSAGES"
+PAGES = ("index", "minimum-balance-vs-prefunding", "adding-funds", "reserves", "rules",
+         "operator-guide")
+# The source documents' reserve figures, as the engine computes them.
+RESERVE_FIGURES = ("24.20", "48.47", "72.67", "25072.67")
+
+pytestmark = pytest.mark.slow
+
+
+def sphinx(builder: str, language: str, work: Path) -> Path:
+    out = work / builder / language
+    result = subprocess.run(
+        [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", builder,
+         "-D", f"language={language}", "-d", str(work / "doctrees" / f"{builder}-{language}"),
+         str(DOCS), str(out)],
+        capture_output=True, text=True, check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return out
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    work = tmp_path_factory.mktemp("docs")
+    return {language: sphinx("html", language, work) for language in ("en", "fr")}
+
+
+@pytest.fixture(scope="module")
+def templates(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return sphinx("gettext", "en", tmp_path_factory.mktemp("gettext"))
+
+
+def page(site: dict[str, Path], language: str, name: str) -> str:
+    return (site[language] / f"{name}.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_every_page_is_built(site: dict[str, Path], language: str) -> None:
+    for name in PAGES:
+        assert (site[language] / f"{name}.html").is_file(), name
+    assert f'<html lang="{language}"' in page(site, language, "index")
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_every_rule_has_its_anchor_and_words(site: dict[str, Path], language: str) -> None:
+    html = page(site, language, "rules")
+    for code in RuleCode:
+        assert f'<section id="{code.anchor}">' in html, code
+        assert entry(code).text(language).title.replace("'", "’") in html, code
+
+
+def test_switcher_links_every_page_to_itself_in_the_other_language(
+    site: dict[str, Path],
+) -> None:
+    for name in PAGES:
+        assert f'href="../fr/{name}.html"' in page(site, "en", name), name
+        assert f'href="../en/{name}.html"' in page(site, "fr", name), name
+        assert (site["fr"] / f"{name}.html").is_file()
+
+
+def test_french_pages_are_translated(site: dict[str, Path]) -> None:
+    index = page(site, "fr", "index")
+    assert "Aide de Balance Guard" in index
+    assert "Residents pay their rent" not in index
+    assert "Réserve glissante" in page(site, "fr", "reserves")
+    assert "Guide de l’exploitant" in page(site, "fr", "operator-guide")
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_comparison_table_comes_from_the_catalog(site: dict[str, Path], language: str) -> None:
+    html = page(site, language, "minimum-balance-vs-prefunding")
+    for row in MIN_BALANCE_VS_PREFUNDING:
+        aspect = row.text(language)[0].replace("'", "’")
+        assert aspect in html, aspect
+
+
+def test_reserve_examples_show_the_engine_figures_in_english(site: dict[str, Path]) -> None:
+    html = page(site, "en", "reserves")
+    for figure in ("$24.20", "$48.47", "$72.67", "$25,072.67", "$96.80", "$193.90"):
+        assert figure in html, figure
+    assert "August 31, 2026" in html
+
+
+def test_reserve_examples_show_the_engine_figures_in_french(site: dict[str, Path]) -> None:
+    html = page(site, "fr", "reserves")
+    for figure in RESERVE_FIGURES:
+        formatted = format_currency(Decimal(figure), "USD", locale="fr_CA")
+        assert formatted in html, formatted
+    assert "24,20\xa0$\xa0US" in html
+    assert "31 août 2026" in html
+    assert "Terms:" not in html
+
+
+def test_french_catalogs_are_complete_and_never_fuzzy(templates: Path) -> None:
+    pots = sorted(templates.glob("*.pot"))
+    assert {p.stem for p in pots} == set(PAGES)
+    for pot in pots:
+        with pot.open("rb") as handle:
+            wanted = {m.id for m in read_po(handle) if m.id}
+        po = CATALOGS / f"{pot.stem}.po"
+        with po.open("rb") as handle:
+            catalog = read_po(handle)
+        assert not catalog.fuzzy, po.name
+        translated = {}
+        for message in catalog:
+            if not message.id:
+                continue
+            assert "fuzzy" not in message.flags, (po.name, message.id)
+            assert message.string, (po.name, message.id)
+            translated[message.id] = message.string
+        missing = wanted - translated.keys()
+        assert not missing, (po.name, sorted(missing)[:3])
+
+
+def test_po_files_have_no_fuzzy_marker_or_empty_translation() -> None:
+    for po in sorted(CATALOGS.glob("*.po")):
+        text = po.read_text(encoding="utf-8")
+        assert "#, fuzzy" not in text, po.name
+        body = text.split("\n\n", 1)[1]  # past the header entry, whose msgstr is metadata
+        assert 'msgstr ""\n\n' not in body + "\n", po.name

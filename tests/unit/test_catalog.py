@@ -1,0 +1,219 @@
+"""The rule catalog: complete, bilingual, and in step with what the rules emit."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta
+from string import Formatter
+
+import pytest
+
+from balance_guard.domain.catalog import (
+    CATALOG,
+    CAUSES,
+    LABELS,
+    LANGUAGES,
+    MIN_BALANCE_VS_PREFUNDING,
+    NOTES,
+    PLACEHOLDERS,
+    RuleText,
+    entry,
+    severity_label,
+)
+from balance_guard.domain.findings import CapacityShortCause, Finding, RuleCode, Severity
+from balance_guard.domain.policy import Policy, resolve_account_settings
+from balance_guard.domain.reserves import reserve_findings
+from balance_guard.domain.rules import (
+    CurrencyPosition,
+    blocked_refund_findings,
+    capacity_findings,
+    evaluate,
+    prefund_findings,
+)
+from balance_guard.domain.snapshot import AccountSnapshot, BlockedRefund, PreviousCheck, ReserveHold
+
+FIELDS = tuple(RuleText.model_fields)
+AS_OF = date(2026, 8, 1)
+# Words that give away an English sentence left in a French text.
+ENGLISH_WORDS = re.compile(
+    r"\b(the|your|and|with|is|are|this|that|refund|refunds|payout|payouts|funds|balance is)\b",
+    re.IGNORECASE,
+)
+
+
+def prose(text: str) -> str:
+    """The words of a text, without its placeholders (which are English identifiers)."""
+    return re.sub(r"\{[a-z_]+\}", "", text)
+
+
+def fields_of(template: str) -> set[str]:
+    return {name for _, name, _, _ in Formatter().parse(template) if name is not None}
+
+
+def emitted_findings() -> list[Finding]:
+    """One real finding of every code, produced by the rule functions themselves."""
+    found: list[Finding] = []
+    found += capacity_findings(CurrencyPosition("usd", available=-500, prefund=0, minimum=None,
+                                                exposure=20_000, automatic_payouts=True), True)
+    found += capacity_findings(CurrencyPosition("usd", available=10_000, prefund=1_000,
+                                                minimum=10_000, exposure=20_000,
+                                                automatic_payouts=True), True)
+    found += prefund_findings("usd", prefund=0, target=50_000, previous=30_000)
+    found += prefund_findings("usd", prefund=10_000, target=50_000, previous=30_000)
+    created = datetime(2026, 7, 30, tzinfo=UTC)
+    snapshot = AccountSnapshot(
+        account_id="acct_1", name="Les Tours du Parc", payouts_enabled=False,
+        blocked_refunds=(BlockedRefund(id="re_1", currency="usd", amount=4_000, created=created),),
+    )
+    found += blocked_refund_findings(snapshot)
+    found += evaluate(snapshot, AS_OF, Policy(), resolve_account_settings(Policy(), {}),
+                      PreviousCheck())
+    release = datetime.combine(AS_OF + timedelta(days=5), datetime.min.time(), tzinfo=UTC)
+    hold = ReserveHold(id="rh_1", currency="usd", amount=7_267, scheduled_release=release)
+    found += reserve_findings([hold], AS_OF, 14, {"usd": 50_000}, {"usd": 1_000})
+    found.append(Finding.of(RuleCode.CHECK_FAILED, reason="timeout"))
+    return found
+
+
+EMITTED = {f.code: f for f in emitted_findings()}
+
+
+def test_every_rule_code_has_an_entry() -> None:
+    assert set(CATALOG) == set(RuleCode)
+    for code in RuleCode:
+        assert entry(code).code is code
+
+
+@pytest.mark.parametrize("code", list(RuleCode))
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_field_is_written_in_both_languages(code: RuleCode, language: str) -> None:
+    text = entry(code).text(language)
+    for field in FIELDS:
+        value = getattr(text, field)
+        assert value, (code, language, field)
+        assert value.strip() == value, (code, language, field)
+
+
+@pytest.mark.parametrize("code", list(RuleCode))
+def test_french_is_not_a_copy_of_english(code: RuleCode) -> None:
+    en, fr = entry(code).text("en"), entry(code).text("fr")
+    for field in FIELDS:
+        assert getattr(en, field) != getattr(fr, field), (code, field)
+        assert not ENGLISH_WORDS.search(prose(getattr(fr, field))), (code, field)
+
+
+@pytest.mark.parametrize("code", list(RuleCode))
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_only_the_summary_has_placeholders_and_only_known_ones(code: RuleCode,
+                                                                 language: str) -> None:
+    text = entry(code).text(language)
+    for field in ("title", "meaning", "why", "action"):
+        assert "{" not in getattr(text, field)
+        assert "}" not in getattr(text, field)
+    assert fields_of(text.summary) <= PLACEHOLDERS.keys()
+    dummy = {name: f"<{name}>" for name in PLACEHOLDERS}
+    assert "{" not in text.summary.format(**dummy)
+
+
+@pytest.mark.parametrize("code", list(RuleCode))
+def test_summary_uses_only_what_the_rule_emits(code: RuleCode) -> None:
+    finding = EMITTED[code]
+    available = set(finding.details)
+    if finding.amount is not None:
+        available.add("amount")
+    for language in LANGUAGES:
+        summary = entry(code).text(language).summary
+        assert fields_of(summary) <= available, (code, language, fields_of(summary), available)
+
+
+def test_both_languages_name_the_same_placeholders() -> None:
+    for code in RuleCode:
+        assert fields_of(entry(code).text("en").summary) == fields_of(
+            entry(code).text("fr").summary)
+
+
+def test_the_key_figures_appear_in_their_summaries() -> None:
+    required = {
+        RuleCode.REFUND_CAPACITY_SHORT: {"amount", "exposure", "capacity"},
+        RuleCode.PREFUND_USED: {"amount", "previous", "prefund"},
+        RuleCode.RESERVE_RELEASE_UPCOMING: {"amount", "first_release_date"},
+        RuleCode.REFUND_BLOCKED: {"amount", "refunds"},
+    }
+    for code, names in required.items():
+        assert names <= fields_of(entry(code).text("en").summary), code
+
+
+def test_anchors_are_the_code_in_kebab_case_and_unique() -> None:
+    anchors = [entry(code).anchor for code in RuleCode]
+    assert len(set(anchors)) == len(anchors)
+    for code, anchor in zip(RuleCode, anchors, strict=True):
+        assert re.fullmatch(r"rule-[a-z]+(-[a-z]+)*", anchor)
+        assert anchor == "rule-" + code.value.lower().replace("_", "-")
+    assert entry(RuleCode.REFUND_CAPACITY_SHORT).anchor == "rule-refund-capacity-short"
+
+
+def test_severity_follows_the_rule_code() -> None:
+    assert entry(RuleCode.NEGATIVE_BALANCE).severity is Severity.CRITICAL
+    assert entry(RuleCode.PREFUND_USED).severity is Severity.INFO
+    assert entry(RuleCode.CHECK_FAILED).severity is Severity.ERROR
+
+
+def test_every_cause_is_explained_in_both_languages() -> None:
+    assert set(CAUSES) == set(CapacityShortCause)
+    for cause, texts in CAUSES.items():
+        assert set(texts) == set(LANGUAGES)
+        assert all(texts[lang].strip() for lang in LANGUAGES), cause
+        assert texts["en"] != texts["fr"]
+        assert not ENGLISH_WORDS.search(prose(texts["fr"])), cause
+        for text in texts.values():
+            assert fields_of(text) <= PLACEHOLDERS.keys()
+
+
+def test_notes_name_a_detail_the_reserve_rule_emits() -> None:
+    upcoming = EMITTED[RuleCode.RESERVE_RELEASE_UPCOMING]
+    for key, texts in NOTES.items():
+        assert key in upcoming.details
+        for lang in LANGUAGES:
+            assert fields_of(texts[lang]) <= PLACEHOLDERS.keys()
+            assert texts[lang].strip()
+        assert texts["en"] != texts["fr"]
+
+
+def test_labels_have_the_same_keys_in_every_language() -> None:
+    keys = set(LABELS["en"])
+    for language in LANGUAGES:
+        assert set(LABELS[language]) == keys
+        assert all(value.strip() for value in LABELS[language].values())
+    for status in ("ok", "info", "warning", "critical", "error"):
+        assert f"status_{status}" in keys
+    for needed in ("learn_more", "amount", "severity", "status"):
+        assert needed in keys
+
+
+def test_severity_labels_are_localized() -> None:
+    assert severity_label(Severity.CRITICAL, "en") == "Critical"
+    assert severity_label(Severity.CRITICAL, "fr") == "Critique"
+    for severity in Severity:
+        for language in LANGUAGES:
+            assert severity_label(severity, language)
+
+
+def test_comparison_table_covers_the_documented_aspects() -> None:
+    keys = [row.key for row in MIN_BALANCE_VS_PREFUNDING]
+    assert len(set(keys)) == len(keys)
+    assert {"funding", "refills", "automatic_payouts", "who", "when", "manual_payout"} <= set(
+        keys)
+    for row in MIN_BALANCE_VS_PREFUNDING:
+        assert set(row.cells) == set(LANGUAGES)
+        for language in LANGUAGES:
+            assert len(row.text(language)) == 3
+            assert all(cell.strip() for cell in row.text(language))
+        assert row.text("en")[0] != row.text("fr")[0]
+
+
+def test_comparison_says_only_the_minimum_balance_refills_itself() -> None:
+    refills = next(r for r in MIN_BALANCE_VS_PREFUNDING if r.key == "refills")
+    assert refills.text("en")[1].startswith("Yes")
+    assert refills.text("en")[2].startswith("No")
+    assert refills.text("fr")[1].startswith("Oui")
+    assert refills.text("fr")[2].startswith("Non")

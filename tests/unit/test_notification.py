@@ -1,0 +1,246 @@
+"""The notification policy over a sequence of run dates (SPEC §9): exact sends, no wolf cries."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from balance_guard.domain.findings import Finding, RuleCode, Severity
+from balance_guard.domain.notification import (
+    Notification,
+    Reason,
+    SentRecord,
+    decide,
+    finding_keys,
+    fingerprint,
+)
+from balance_guard.domain.policy import Policy
+from balance_guard.report import ReserveRelease
+
+POLICY = Policy()
+DAY1 = date(2026, 8, 1)
+
+
+def day(n: int) -> date:
+    """Run date of day n of the scenario (day 1 is DAY1)."""
+    return DAY1 + timedelta(days=n - 1)
+
+
+class Mailbox:
+    """The policy driven night after night, remembering what was sent like the log does."""
+
+    def __init__(self, policy: Policy = POLICY) -> None:
+        self.policy = policy
+        self.history: dict[str, SentRecord] = {}
+
+    def night(self, on: date, findings: list[Finding],
+              releases: tuple[ReserveRelease, ...] = ()) -> Notification | None:
+        decision = decide(findings, self.history, on, self.policy, releases)
+        if decision is not None:
+            self.history.update({r.key: r for r in decision.records})
+        return decision
+
+
+def due(decision: Notification | None) -> list[tuple[str, str | None, Reason]]:
+    assert decision is not None
+    return [(f.code.value, f.currency, reason) for f, reason in decision.due]
+
+
+def capacity_short(cause: str = "no_minimum_balance") -> Finding:
+    return Finding.of(RuleCode.REFUND_CAPACITY_SHORT, "cad", 182_000, exposure=240_000,
+                      capacity=58_000, cause=cause)
+
+
+MIN_NOT_SET = Finding.of(RuleCode.MIN_BALANCE_NOT_SET, "cad", 250_000, exposure=240_000)
+PAYOUTS_OFF = Finding.of(RuleCode.PAYOUTS_DISABLED)
+BELOW_EXPOSURE_USD = Finding.of(RuleCode.MIN_BALANCE_BELOW_EXPOSURE, "usd", 10_000,
+                                exposure=60_000, minimum=50_000, prefund=0)
+HELD = Finding.of(RuleCode.RESERVE_HELD, "usd", 9_000, holds=2, next_release_date="2026-08-10")
+
+
+def test_warnings_day1_sent_day2_same_silent_day2_again_silent_reminder_after_7_days() -> None:
+    box = Mailbox()
+    findings = [MIN_NOT_SET, PAYOUTS_OFF]
+
+    first = box.night(day(1), findings)
+    assert due(first) == [("MIN_BALANCE_NOT_SET", "cad", Reason.NEW),
+                          ("PAYOUTS_DISABLED", None, Reason.NEW)]
+    assert box.night(day(2), findings) is None
+    assert box.night(day(2), findings) is None  # a second run of day 2
+    assert box.night(day(7), findings) is None  # 6 days after: still quiet
+    reminder = box.night(day(8), findings)  # 7 days after the last email
+    assert due(reminder) == [("MIN_BALANCE_NOT_SET", "cad", Reason.REMINDER),
+                             ("PAYOUTS_DISABLED", None, Reason.REMINDER)]
+    assert box.night(day(9), findings) is None  # the reminder restarted the clock
+    assert due(box.night(day(15), findings))
+
+
+def test_new_warning_on_day2_sends_only_it_as_due_but_lists_every_finding() -> None:
+    box = Mailbox()
+    box.night(day(1), [MIN_NOT_SET])
+
+    changed = box.night(day(2), [MIN_NOT_SET, BELOW_EXPOSURE_USD])
+
+    assert due(changed) == [("MIN_BALANCE_BELOW_EXPOSURE", "usd", Reason.NEW)]
+    assert changed is not None
+    assert [f.code for f in changed.findings] == [RuleCode.MIN_BALANCE_NOT_SET,
+                                                   RuleCode.MIN_BALANCE_BELOW_EXPOSURE]
+    # Listed again on day 2, so the weekly reminder counts from day 2 for both.
+    assert box.night(day(8), [MIN_NOT_SET, BELOW_EXPOSURE_USD]) is None
+    assert len(due(box.night(day(9), [MIN_NOT_SET, BELOW_EXPOSURE_USD]))) == 2
+
+
+def test_day9_reminder_for_a_warning_last_sent_on_day1() -> None:
+    box = Mailbox()
+    box.night(day(1), [MIN_NOT_SET])
+    for n in range(2, 8):
+        assert box.night(day(n), [MIN_NOT_SET]) is None
+
+    assert due(box.night(day(9), [MIN_NOT_SET])) == [
+        ("MIN_BALANCE_NOT_SET", "cad", Reason.REMINDER)]
+
+
+def test_reminder_period_follows_the_policy() -> None:
+    box = Mailbox(Policy(warning_reminder_days=3))
+    box.night(day(1), [MIN_NOT_SET])
+
+    assert box.night(day(3), [MIN_NOT_SET]) is None
+    assert due(box.night(day(4), [MIN_NOT_SET])) == [
+        ("MIN_BALANCE_NOT_SET", "cad", Reason.REMINDER)]
+
+
+def test_critical_is_sent_every_day_while_it_lasts() -> None:
+    box = Mailbox()
+    for n in (1, 2, 3):
+        decision = box.night(day(n), [capacity_short(), MIN_NOT_SET])
+        expected = [("REFUND_CAPACITY_SHORT", "cad", Reason.CRITICAL)]
+        if n == 1:
+            expected.append(("MIN_BALANCE_NOT_SET", "cad", Reason.NEW))
+        assert due(decision) == expected
+
+    # The critical is resolved; the warning was listed (so sent) on day 3 already.
+    assert box.night(day(4), [MIN_NOT_SET]) is None
+
+
+def test_a_warning_whose_cause_changed_is_due_again() -> None:
+    box = Mailbox()
+    warning = Finding(code=RuleCode.MIN_BALANCE_BELOW_EXPOSURE, severity=Severity.WARNING,
+                      currency="cad", amount=100, details={"cause": "first"})
+    box.night(day(1), [warning])
+    assert box.night(day(2), [warning]) is None
+
+    moved = warning.model_copy(update={"details": {"cause": "second"}})
+    assert due(box.night(day(2), [moved])) == [
+        ("MIN_BALANCE_BELOW_EXPOSURE", "cad", Reason.CHANGED)]
+
+
+def test_a_changed_amount_alone_is_not_a_change() -> None:
+    box = Mailbox()
+    box.night(day(1), [MIN_NOT_SET])
+
+    grown = MIN_NOT_SET.model_copy(update={"amount": 300_000, "details": {"exposure": 290_000}})
+    assert box.night(day(2), [grown]) is None
+
+
+def test_the_capacity_cause_is_the_remembered_fingerprint() -> None:
+    decision = decide([capacity_short("manual_payouts")], {}, day(1), POLICY)
+
+    assert decision is not None
+    assert decision.records == (
+        SentRecord("REFUND_CAPACITY_SHORT:cad", day(1), "manual_payouts"),)
+    assert fingerprint(MIN_NOT_SET) == ""
+
+
+def test_info_findings_alone_never_send() -> None:
+    assert decide([HELD], {}, day(1), POLICY) is None
+
+
+def test_failed_check_is_never_sent_nor_listed() -> None:
+    failed = Finding.of(RuleCode.CHECK_FAILED, reason="timeout")
+    assert decide([failed], {}, day(1), POLICY) is None
+
+    decision = decide([failed, MIN_NOT_SET], {}, day(1), POLICY)
+    assert decision is not None
+    assert [f.code for f in decision.findings] == [RuleCode.MIN_BALANCE_NOT_SET]
+
+
+def upcoming(*dates: str, currency: str = "usd") -> Finding:
+    return Finding.of(
+        RuleCode.RESERVE_RELEASE_UPCOMING, currency, 1_000 * len(dates),
+        releases=[{"date": d, "amount": 1_000} for d in dates], first_release_date=dates[0],
+        horizon_days=14, minimum_balance=None, minimum_balance_retains=0,
+    )
+
+
+def test_reserve_release_is_announced_once_per_release_date() -> None:
+    box = Mailbox()
+
+    assert due(box.night(day(1), [upcoming("2026-08-10")])) == [
+        ("RESERVE_RELEASE_UPCOMING", "usd", Reason.NEW_RELEASE_DATE)]
+    assert box.night(day(2), [upcoming("2026-08-10")]) is None
+    assert due(box.night(day(3), [upcoming("2026-08-10", "2026-08-14")])) == [
+        ("RESERVE_RELEASE_UPCOMING", "usd", Reason.NEW_RELEASE_DATE)]
+    assert box.night(day(4), [upcoming("2026-08-10", "2026-08-14")]) is None
+    assert box.night(day(12), [upcoming("2026-08-14")]) is None
+
+
+def test_release_keys_are_per_currency_and_date() -> None:
+    assert finding_keys(upcoming("2026-08-10", "2026-08-14")) == (
+        "RESERVE_RELEASE_UPCOMING:usd:2026-08-10", "RESERVE_RELEASE_UPCOMING:usd:2026-08-14")
+
+
+def test_release_dates_fall_back_to_the_accounts_releases() -> None:
+    bare = Finding.of(RuleCode.RESERVE_RELEASE_UPCOMING, "usd", 7_267)
+    releases = (ReserveRelease(currency="usd", amount=7_267, release_date=date(2026, 8, 31),
+                               payout_date=None, arrival_date=None),
+                ReserveRelease(currency="cad", amount=1, release_date=date(2026, 8, 20),
+                               payout_date=None, arrival_date=None))
+
+    assert finding_keys(bare, releases) == ("RESERVE_RELEASE_UPCOMING:usd:2026-08-31",)
+
+
+def prefund_used(previous: int, current: int) -> Finding:
+    return Finding.of(RuleCode.PREFUND_USED, "cad", previous - current, previous=previous,
+                      prefund=current)
+
+
+def test_prefund_drop_is_sent_once_per_drop() -> None:
+    box = Mailbox()
+
+    assert due(box.night(day(1), [prefund_used(50_000, 30_000)])) == [
+        ("PREFUND_USED", "cad", Reason.NEW_PREFUND_DROP)]
+    assert box.night(day(2), [prefund_used(50_000, 30_000)]) is None
+    assert due(box.night(day(3), [prefund_used(30_000, 10_000)])) == [
+        ("PREFUND_USED", "cad", Reason.NEW_PREFUND_DROP)]
+
+
+def test_a_new_drop_lists_the_warnings_already_sent_without_making_them_due() -> None:
+    box = Mailbox()
+    depleted = Finding.of(RuleCode.PREFUND_DEPLETED, "cad", 50_000, target=50_000,
+                          previous=10_000)
+    box.night(day(1), [depleted])
+
+    decision = box.night(day(2), [depleted, prefund_used(10_000, 0)])
+
+    assert due(decision) == [("PREFUND_USED", "cad", Reason.NEW_PREFUND_DROP)]
+    assert decision is not None
+    assert decision.worst.code is RuleCode.PREFUND_DEPLETED
+
+
+def test_same_rule_in_two_currencies_is_two_findings() -> None:
+    box = Mailbox()
+    box.night(day(1), [MIN_NOT_SET])
+
+    usd = MIN_NOT_SET.model_copy(update={"currency": "usd"})
+    assert due(box.night(day(2), [MIN_NOT_SET, usd])) == [
+        ("MIN_BALANCE_NOT_SET", "usd", Reason.NEW)]
+
+
+@pytest.mark.parametrize("code", [c for c in RuleCode if c.severity is Severity.CRITICAL])
+def test_every_critical_code_sends_even_if_sent_yesterday(code: RuleCode) -> None:
+    finding = Finding.of(code, "cad", 100)
+    history = {k: SentRecord(k, day(1)) for k in finding_keys(finding)}
+
+    assert due(decide([finding], history, day(2), POLICY)) == [
+        (code.value, "cad", Reason.CRITICAL)]
