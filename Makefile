@@ -4,8 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 # The demo platform is checked on two consecutive nights, so night 2 can see what changed.
-NIGHT1 := 2026-08-03
-NIGHT2 := 2026-08-04
+NIGHT1 := 2026-08-01
+NIGHT2 := 2026-08-02
 DEMO_STATE := out/state.sqlite
 DOCS_LANGS := en fr
 

@@ -1,0 +1,295 @@
+"""The notifier end to end with the outbox and the SQLite log: who gets what, once."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+from balance_guard.adapters.notification_log import SqliteNotificationLog
+from balance_guard.adapters.outbox import OutboxSender
+from balance_guard.domain.findings import Finding, RuleCode
+from balance_guard.domain.policy import AccountSettings, Locale, Policy
+from balance_guard.notify import Notifier, RecipientRejectedError, SendError
+from balance_guard.report import AccountReport, Report, totals_of
+
+AS_OF = date(2026, 8, 1)
+SHORT = Finding.of(RuleCode.REFUND_CAPACITY_SHORT, "cad", 182_000, exposure=240_000,
+                   capacity=58_000, cause="no_minimum_balance")
+MIN_NOT_SET = Finding.of(RuleCode.MIN_BALANCE_NOT_SET, "cad", 250_000, exposure=240_000)
+EN = AccountSettings(locale=Locale.EN)
+
+
+def account(account_id: str = "acct_1", findings: tuple[Finding, ...] = (SHORT, MIN_NOT_SET),
+            name: str = "Les Tours du Parc", status: str = "critical") -> AccountReport:
+    return AccountReport(account_id=account_id, name=name, locale="en",
+                         status=status,  # type: ignore[arg-type]
+                         findings=list(findings))
+
+
+class RecordingSender:
+    """A sender that keeps messages and can refuse chosen recipients or fail outright."""
+
+    def __init__(self, reject: set[str] | None = None, fail: int = 0) -> None:
+        self.sent: list[EmailMessage] = []
+        self.reject = reject or set()
+        self.fail = fail
+
+    def send(self, message: EmailMessage) -> str:
+        to = {a.strip() for a in str(message["To"]).split(",")}
+        if self.fail:
+            self.fail -= 1
+            raise SendError("service unavailable")
+        if to & self.reject:
+            raise RecipientRejectedError("MessageRejected", sorted(to))
+        self.sent.append(message)
+        return f"<id-{len(self.sent)}@test>"
+
+
+@pytest.fixture
+def log(tmp_path: Path) -> SqliteNotificationLog:
+    return SqliteNotificationLog(tmp_path / "state.sqlite")
+
+
+def test_first_night_writes_one_eml_and_one_html_named_by_account_and_date(
+    tmp_path: Path, log: SqliteNotificationLog,
+) -> None:
+    outbox = tmp_path / "outbox"
+    notifier = Notifier(OutboxSender(outbox), log, Policy())
+
+    outcome = notifier.notify_account(account(), account_email="owner@example.com",
+                                      settings=EN, as_of=AS_OF, run_id="run-1")
+
+    assert sorted(p.name for p in outbox.iterdir()) == ["acct_1_2026-08-01.eml",
+                                                        "acct_1_2026-08-01.html"]
+    [record] = outcome.emails
+    assert record.to == ["owner@example.com"]
+    assert record.subject.startswith("Les Tours du Parc: Not enough money set aside")
+    message = message_from_bytes((outbox / "acct_1_2026-08-01.eml").read_bytes(),
+                                 policy=policy.default)
+    assert message["Message-ID"] == record.message_id
+    assert message["Subject"] == record.subject
+    html = (outbox / "acct_1_2026-08-01.html").read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>")
+    assert "$1,820.00" in html
+
+
+def test_rerunning_the_same_date_sends_nothing(tmp_path: Path, log: SqliteNotificationLog) -> None:
+    sender = RecordingSender()
+    notifier = Notifier(sender, log, Policy())
+    kwargs = {"account_email": "owner@example.com", "settings": EN, "as_of": AS_OF}
+
+    first = notifier.notify_account(account(), run_id="run-1", **kwargs)  # type: ignore[arg-type]
+    again = notifier.notify_account(account(), run_id="run-2", **kwargs)  # type: ignore[arg-type]
+
+    assert len(first.emails) == 1
+    assert again.emails == []
+    assert again.reason == "already notified for this date"
+    assert len(sender.sent) == 1
+
+
+def test_a_fresh_notifier_on_the_same_state_file_does_not_resend(tmp_path: Path) -> None:
+    sender = RecordingSender()
+    for run in ("run-1", "lambda-retry"):
+        with SqliteNotificationLog(tmp_path / "state.sqlite") as log:
+            Notifier(sender, log, Policy()).notify_account(
+                account(), account_email="owner@example.com", settings=EN, as_of=AS_OF,
+                run_id=run)
+
+    assert len(sender.sent) == 1
+
+
+def test_critical_is_sent_again_the_next_day_but_not_an_unchanged_warning(
+    log: SqliteNotificationLog,
+) -> None:
+    sender = RecordingSender()
+    notifier = Notifier(sender, log, Policy())
+    nights = [(AS_OF, (SHORT, MIN_NOT_SET)), (AS_OF + timedelta(days=1), (SHORT, MIN_NOT_SET)),
+              (AS_OF + timedelta(days=2), (MIN_NOT_SET,))]
+
+    sent = [
+        len(notifier.notify_account(account(findings=findings), account_email="o@example.com",
+                                    settings=EN, as_of=day, run_id=str(day)).emails)
+        for day, findings in nights
+    ]
+
+    assert sent == [1, 1, 0]
+
+
+def test_each_account_goes_only_to_its_own_recipients(log: SqliteNotificationLog) -> None:
+    sender = RecordingSender()
+    notifier = Notifier(sender, log, Policy())
+
+    notifier.notify_account(account("acct_a", name="Alpha"), account_email="a@example.com",
+                            settings=EN, as_of=AS_OF, run_id="r")
+    notifier.notify_account(
+        account("acct_b", name="Beta"), account_email="b-owner@example.com",
+        settings=AccountSettings(locale=Locale.FR, emails=("b1@example.com", "b2@example.com")),
+        as_of=AS_OF, run_id="r")
+
+    alpha, beta = sender.sent
+    assert alpha["To"] == "a@example.com"
+    assert beta["To"] == "b1@example.com, b2@example.com"
+    assert "Alpha" in str(alpha["Subject"])
+    assert "Beta" in str(beta["Subject"])
+    beta_html = beta.get_body(preferencelist=("html",))
+    assert beta_html is not None
+    assert "Alpha" not in beta_html.get_content()
+
+
+def test_locale_comes_from_the_settings(log: SqliteNotificationLog) -> None:
+    sender = RecordingSender()
+    notifier = Notifier(sender, log, Policy())
+
+    notifier.notify_account(account(), account_email="o@example.com",
+                            settings=AccountSettings(locale=Locale.FR_EN), as_of=AS_OF,
+                            run_id="r")
+
+    assert sender.sent[0]["Content-Language"] == "fr, en"
+    assert "Les fonds mis de côté" in str(sender.sent[0]["Subject"])
+
+
+def test_a_rejected_recipient_is_reported_and_the_others_still_receive_it(
+    log: SqliteNotificationLog,
+) -> None:
+    sender = RecordingSender(reject={"bad@example.com"})
+    notifier = Notifier(sender, log, Policy())
+    settings = AccountSettings(locale=Locale.EN,
+                               emails=("good@example.com", "bad@example.com", "also@example.com"))
+
+    outcome = notifier.notify_account(account(), account_email=None, settings=settings,
+                                      as_of=AS_OF, run_id="r")
+
+    assert [e.to for e in outcome.emails] == [["good@example.com"], ["also@example.com"]]
+    assert len(outcome.notices) == 1
+    assert "'bad@example.com' rejected" in outcome.notices[0]
+    assert log.already_sent("acct_1", AS_OF)
+
+
+def test_nothing_delivered_leaves_the_date_open_for_a_retry(log: SqliteNotificationLog) -> None:
+    sender = RecordingSender(fail=1)
+    notifier = Notifier(sender, log, Policy())
+    kwargs = {"account_email": "o@example.com", "settings": EN, "as_of": AS_OF}
+
+    failed = notifier.notify_account(account(), run_id="r1", **kwargs)  # type: ignore[arg-type]
+    assert failed.emails == []
+    assert failed.notices == ["email not sent: service unavailable"]
+    assert not log.already_sent("acct_1", AS_OF)
+
+    retried = notifier.notify_account(account(), run_id="r2", **kwargs)  # type: ignore[arg-type]
+    assert len(retried.emails) == 1
+
+
+def test_an_unexpected_sender_error_releases_the_claim(log: SqliteNotificationLog) -> None:
+    class BrokenSender:
+        def send(self, message: EmailMessage) -> str:
+            raise RuntimeError("bug")
+
+    notifier = Notifier(BrokenSender(), log, Policy())
+    with pytest.raises(RuntimeError):
+        notifier.notify_account(account(), account_email="o@example.com", settings=EN,
+                                as_of=AS_OF, run_id="r")
+
+    assert not log.already_sent("acct_1", AS_OF)
+
+
+def test_failed_check_and_quiet_accounts_get_no_email(log: SqliteNotificationLog) -> None:
+    sender = RecordingSender()
+    notifier = Notifier(sender, log, Policy())
+    failed = AccountReport(account_id="acct_x", name="X", locale="en", status="error",
+                           findings=[Finding.of(RuleCode.CHECK_FAILED, reason="timeout")],
+                           error="timeout")
+    held = account("acct_y", findings=(Finding.of(RuleCode.RESERVE_HELD, "usd", 900),),
+                   status="info")
+
+    outcomes = [notifier.notify_account(a, account_email="o@example.com", settings=EN,
+                                        as_of=AS_OF, run_id="r") for a in (failed, held)]
+
+    assert [o.emails for o in outcomes] == [[], []]
+    assert sender.sent == []
+
+
+def test_no_valid_recipient_sends_nothing_and_says_why(log: SqliteNotificationLog) -> None:
+    notifier = Notifier(RecordingSender(), log, Policy())
+
+    outcome = notifier.notify_account(account(), account_email="not an address",
+                                      settings=EN, as_of=AS_OF, run_id="r")
+
+    assert outcome.emails == []
+    assert outcome.reason == "no valid recipient"
+    assert any("no valid email address" in n for n in outcome.notices)
+
+
+def test_a_bad_sender_address_fails_at_start_up(log: SqliteNotificationLog) -> None:
+    with pytest.raises(ValueError, match="not a sender address"):
+        Notifier(RecordingSender(), log, Policy(), sender_address="Balance Guard")
+
+
+def run_report() -> Report:
+    accounts = [
+        account("acct_1", name="Les Tours du Parc").model_copy(update={
+            "notices": ["balance_guard_emails: dropped invalid address 'nope'"]}),
+        AccountReport(account_id="acct_2", name="Place Verte", locale="fr", status="error",
+                      findings=[Finding.of(RuleCode.CHECK_FAILED, reason="timeout")],
+                      error="Stripe did not answer after 3 tries"),
+        account("acct_3", name="Calm Towers", findings=(), status="ok"),
+    ]
+    return Report(run_id="2026-08-01T06:00:00Z-3f2a", as_of=AS_OF, accounts=accounts,
+                  totals=totals_of(accounts, stripe_requests=15, duration_s=2.5))
+
+
+def test_the_digest_goes_to_operations_once_per_run(tmp_path: Path,
+                                                    log: SqliteNotificationLog) -> None:
+    outbox = tmp_path / "outbox"
+    notifier = Notifier(OutboxSender(outbox), log, Policy())
+
+    record = notifier.send_digest(run_report(), "ops@example.com")
+    again = notifier.send_digest(run_report(), "ops@example.com")
+
+    assert record is not None
+    assert again is None
+    assert record.to == ["ops@example.com"]
+    assert record.subject == (
+        "Balance Guard nightly digest for Saturday, August 1, 2026: 1 critical, 1 not checked")
+    text = (outbox / "digest_2026-08-01.eml").read_bytes()
+    body = message_from_bytes(text, policy=policy.default)
+    assert isinstance(body, EmailMessage)
+    part = body.get_body(preferencelist=("plain",))
+    assert part is not None
+    content = part.get_content()
+    for expected in ("Critical: 1", "Not checked: 1", "OK: 1", "Stripe requests: 15",
+                     "Duration: 2.5 s", "Les Tours du Parc (acct_1)",
+                     "Not enough money set aside for your largest possible refund ($1,820.00)",
+                     "Place Verte (acct_2)", "Stripe did not answer after 3 tries",
+                     "dropped invalid address 'nope'"):
+        assert expected in content
+    assert (outbox / "digest_2026-08-01.html").exists()
+
+
+def test_the_digest_is_written_in_the_platform_language(log: SqliteNotificationLog) -> None:
+    sender = RecordingSender()
+    notifier = Notifier(sender, log, Policy(default_locale=Locale.FR))
+
+    record = notifier.send_digest(run_report(), "ops@example.com")
+
+    assert record is not None
+    assert record.subject.startswith("Bilan de nuit Balance Guard du samedi 1 août 2026")
+
+
+def test_no_operations_address_means_no_digest(log: SqliteNotificationLog) -> None:
+    notifier = Notifier(RecordingSender(), log, Policy())
+
+    assert notifier.send_digest(run_report(), None) is None
+    assert notifier.send_digest(run_report(), "not-an-address") is None
+
+
+def test_a_failed_digest_can_be_retried(log: SqliteNotificationLog) -> None:
+    sender = RecordingSender(fail=1)
+    notifier = Notifier(sender, log, Policy())
+
+    with pytest.raises(SendError):
+        notifier.send_digest(run_report(), "ops@example.com")
+    assert notifier.send_digest(run_report(), "ops@example.com") is not None
