@@ -78,7 +78,7 @@ class _Building:
         self.id = f"acct_bench{index:05d}"
         self.us = rng.random() < 0.1
         self.currency = "usd" if self.us else "cad"
-        self.units = rng.randint(8, 90)
+        self.units = rng.randint(8, 64)
         self.rent = rng.randrange(95_000, 260_000, 500)
         self.charges: list[dict[str, Any]] = []
         self.refunds: list[dict[str, Any]] = []
@@ -105,7 +105,7 @@ class _Building:
 
     def _extras(self, day: date) -> None:
         rng = self.rng
-        for _ in range(rng.choices((0, 1, 2, 3, 4), (30, 30, 20, 12, 8))[0]):
+        for _ in range(rng.choices((0, 1, 2, 3), (40, 32, 18, 10))[0]):
             label, amount, _weight = rng.choices(_EXTRAS, [e[2] for e in _EXTRAS])[0]
             self._charge(day, amount, rng.randint(11, 21), description=label)
 
@@ -132,9 +132,7 @@ class _Building:
 
     def _reserves(self) -> dict[str, Any]:
         """A fixed reserve (8 % of buildings, with a balance transfer) or a rolling one (6 %)."""
-        draw = self.rng.random()
-        if self.per_charge_holds:
-            draw = 0.99
+        draw = 1.0 if self.per_charge_holds else self.rng.random()
         if draw < 0.08:
             plan_id = f"resplan_bench{self.index:05d}f"
             release = self.last + timedelta(days=self.rng.randint(-20, 40))
@@ -243,7 +241,7 @@ def synthetic_platform(
     seed: int = 2026,
     first_night: date = FIRST_NIGHT,
     nights: int = 4,
-    history_days: int = 92,
+    history_days: int = 91,
     per_charge_holds: int = 0,
 ) -> BenchPlatform:
     """`buildings` connected accounts with `history_days` of charges before `first_night`.

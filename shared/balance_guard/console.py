@@ -81,6 +81,7 @@ def print_summary(report: Report, stream: TextIO, outputs: list[tuple[str, str]]
         table.add_row(account.account_id, account.name[:40], f"[{style}]{account.status}[/]",
                       str(len(account.findings)), _worst(account), str(len(account.emails)))
     console.print(table)
+    _print_releases(report, console)
     totals = report.totals
     by_status = ", ".join(f"{k} {v}" for k, v in totals.by_status.items())
     per_account = totals.stripe_requests / totals.accounts if totals.accounts else 0.0
@@ -91,6 +92,22 @@ def print_summary(report: Report, stream: TextIO, outputs: list[tuple[str, str]]
     )
     for label, where in outputs:
         console.print(f"  {label}: {where}")
+
+
+def _print_releases(report: Report, console: Console) -> None:
+    """When reserved funds come back, and when they reach each building's bank."""
+    rows = [(a, r) for a in report.accounts for r in a.reserve_releases]
+    if not rows:
+        return
+    table = Table(title="Reserve releases ahead")
+    for column in ("building", "amount", "released", "paid out", "at the bank"):
+        table.add_column(column)
+    for account, release in rows:
+        table.add_row(account.name[:40], _money(release.amount, release.currency),
+                      release.release_date.isoformat(),
+                      release.payout_date.isoformat() if release.payout_date else "manual",
+                      release.arrival_date.isoformat() if release.arrival_date else "—")
+    console.print(table)
 
 
 def print_account_table(account: AccountReport, stream: TextIO) -> None:

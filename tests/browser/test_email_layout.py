@@ -19,7 +19,7 @@ pytestmark = pytest.mark.browser
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-PHONE = {"width": 375, "height": 812}
+PHONE_WIDTH = 375
 AS_OF = date(2026, 8, 1)
 
 FINDINGS = most_severe_first([
@@ -91,7 +91,7 @@ def open_on_a_phone(browser: object, html: str, shot: Path) -> tuple[int, int, s
     from playwright.sync_api import Browser
 
     assert isinstance(browser, Browser)
-    page = browser.new_page(viewport=PHONE)
+    page = browser.new_page(viewport={"width": PHONE_WIDTH, "height": 812})
     try:
         page.set_content(html, wait_until="load")
         width = int(page.evaluate("document.documentElement.scrollWidth"))
@@ -115,7 +115,7 @@ def test_account_email_fits_a_phone_and_is_not_blank(
     width, ink, text = open_on_a_phone(browser, account_html(name), shot)
 
     assert shot.stat().st_size > 0
-    assert width <= 375
+    assert width <= PHONE_WIDTH
     assert ink > 1_000
     assert "Les fonds mis de côté ne suffisent pas" in text
     assert "Not enough money set aside" in text
@@ -125,6 +125,6 @@ def test_account_email_fits_a_phone_and_is_not_blank(
 def test_digest_fits_a_phone_and_is_not_blank(browser: object, tmp_path: Path) -> None:
     width, ink, text = open_on_a_phone(browser, digest_html(), tmp_path / "digest.png")
 
-    assert width <= 375
+    assert width <= PHONE_WIDTH
     assert ink > 1_000
     assert "Comptes critiques (3)" in text

@@ -7,13 +7,13 @@ from datetime import date
 from email import message_from_string, policy
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
-from moto.core import DEFAULT_ACCOUNT_ID
+from moto.core import DEFAULT_ACCOUNT_ID  # type: ignore[attr-defined]
 from moto.ses.models import ses_backends
 
 from balance_guard.adapters.notification_log import SqliteNotificationLog
@@ -24,6 +24,9 @@ from balance_guard.emails.render import build_message, render_account_email
 from balance_guard.emails.sender import RecipientRejectedError, SendError
 from balance_guard.notify import Notifier
 from balance_guard.report import AccountReport
+
+if TYPE_CHECKING:
+    from mypy_boto3_sesv2 import SESV2Client
 
 REGION = "us-east-1"
 SENDER = "Balance Guard <alerts@balance-guard.example>"
@@ -82,6 +85,10 @@ class Flaky:
                               "SendEmail")
         return self.client.send_email(**kwargs)
 
+    @property
+    def as_client(self) -> SESV2Client:
+        return cast("SESV2Client", self)
+
 
 def test_sends_the_raw_multipart_message_through_ses(ses: Any) -> None:
     sender = SesSender(ses)
@@ -119,7 +126,7 @@ def test_an_unverified_sender_is_refused(ses: Any) -> None:
 def test_throttling_is_retried_with_bounded_backoff(ses: Any) -> None:
     flaky = Flaky(ses, throttled=3)
     pauses: list[float] = []
-    sender = SesSender(flaky, sleep=pauses.append, base_delay_s=0.5, max_delay_s=2.0)
+    sender = SesSender(flaky.as_client, sleep=pauses.append, base_delay_s=0.5, max_delay_s=2.0)
 
     sender.send(message(["admin@example.com"]))
 
@@ -132,7 +139,7 @@ def test_throttling_is_retried_with_bounded_backoff(ses: Any) -> None:
 
 def test_throttling_that_never_stops_gives_up(ses: Any) -> None:
     flaky = Flaky(ses, throttled=100)
-    sender = SesSender(flaky, sleep=lambda _: None, max_attempts=4)
+    sender = SesSender(flaky.as_client, sleep=lambda _: None, max_attempts=4)
 
     with pytest.raises(SendError, match="throttling after 4 attempts"):
         sender.send(message(["admin@example.com"]))
@@ -143,8 +150,9 @@ def test_throttling_that_never_stops_gives_up(ses: Any) -> None:
 def test_configuration_set_is_passed_when_set(ses: Any) -> None:
     flaky = Flaky(ses)
 
-    SesSender(flaky, configuration_set="balance-guard").send(message(["admin@example.com"]))
-    SesSender(flaky).send(message(["admin@example.com"]))
+    with_set = SesSender(flaky.as_client, configuration_set="balance-guard")
+    with_set.send(message(["admin@example.com"]))
+    SesSender(flaky.as_client).send(message(["admin@example.com"]))
 
     assert flaky.calls[0]["ConfigurationSetName"] == "balance-guard"
     assert "ConfigurationSetName" not in flaky.calls[1]
@@ -155,7 +163,7 @@ def test_a_rejected_recipient_is_recorded_and_the_others_are_sent(
     ses: Any, tmp_path: Path,
 ) -> None:
     flaky = Flaky(ses, refused={"unverified@example.com"})
-    notifier = Notifier(SesSender(flaky, sleep=lambda _: None),
+    notifier = Notifier(SesSender(flaky.as_client, sleep=lambda _: None),
                         SqliteNotificationLog(tmp_path / "state.sqlite"), Policy(),
                         sender_address=SENDER)
     settings = AccountSettings(locale=Locale.EN, emails=(

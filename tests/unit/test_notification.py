@@ -84,8 +84,9 @@ def test_new_warning_on_day2_sends_only_it_as_due_but_lists_every_finding() -> N
 
     assert due(changed) == [("MIN_BALANCE_BELOW_EXPOSURE", "usd", Reason.NEW)]
     assert changed is not None
-    assert [f.code for f in changed.findings] == [RuleCode.MIN_BALANCE_NOT_SET,
-                                                   RuleCode.MIN_BALANCE_BELOW_EXPOSURE]
+    # The news first, then what the reader already knows.
+    assert [f.code for f in changed.findings] == [RuleCode.MIN_BALANCE_BELOW_EXPOSURE,
+                                                   RuleCode.MIN_BALANCE_NOT_SET]
     # Listed again on day 2, so the weekly reminder counts from day 2 for both.
     assert box.night(day(8), [MIN_NOT_SET, BELOW_EXPOSURE_USD]) is None
     assert len(due(box.night(day(9), [MIN_NOT_SET, BELOW_EXPOSURE_USD]))) == 2
@@ -183,6 +184,14 @@ def test_reserve_release_is_announced_once_per_release_date() -> None:
         ("RESERVE_RELEASE_UPCOMING", "usd", Reason.NEW_RELEASE_DATE)]
     assert box.night(day(4), [upcoming("2026-08-10", "2026-08-14")]) is None
     assert box.night(day(12), [upcoming("2026-08-14")]) is None
+
+
+def test_within_a_severity_the_news_comes_first() -> None:
+    decision = decide([HELD, upcoming("2026-08-10")], {}, day(1), POLICY)
+
+    assert decision is not None
+    assert [f.code for f in decision.findings] == [RuleCode.RESERVE_RELEASE_UPCOMING,
+                                                   RuleCode.RESERVE_HELD]
 
 
 def test_release_keys_are_per_currency_and_date() -> None:

@@ -25,9 +25,8 @@ EN = AccountSettings(locale=Locale.EN)
 
 def account(account_id: str = "acct_1", findings: tuple[Finding, ...] = (SHORT, MIN_NOT_SET),
             name: str = "Les Tours du Parc", status: str = "critical") -> AccountReport:
-    return AccountReport(account_id=account_id, name=name, locale="en",
-                         status=status,  # type: ignore[arg-type]
-                         findings=list(findings))
+    return AccountReport.model_validate({"account_id": account_id, "name": name, "locale": "en",
+                                         "status": status, "findings": list(findings)})
 
 
 class RecordingSender:

@@ -8,10 +8,13 @@ The email is worth sending when something in it needs the reader today:
 - a reserve release date not announced before (`RESERVE_RELEASE_UPCOMING`);
 - a new drop of the prefunding balance (`PREFUND_USED`).
 
-When one of these is due, the email lists every finding of the night, worst first, so the
-reader sees the whole picture; otherwise nothing is sent. A warning that goes away and comes
-back within the reminder period is not announced again as new: a figure hovering around a
-threshold must not send an email every other night.
+When one of these is due, the email lists every finding of the night, worst first (and
+within a severity, what is due first), so the reader sees the whole picture; every finding
+it lists counts as sent that day (a warning shown with a daily critical needs no separate
+reminder). Otherwise nothing is sent.
+
+A warning that goes away and comes back within the reminder period is not announced again
+as new: a figure hovering around a threshold must not send an email every other night.
 """
 
 from __future__ import annotations
@@ -102,9 +105,10 @@ def release_dates(finding: Finding, releases: Sequence[Release] = ()) -> tuple[d
     its `releases` details, else its `first_release_date`, else the account's releases."""
     found: set[date] = set()
     rows = finding.details.get("releases")
-    if isinstance(rows, list):
-        found.update(d for row in rows if isinstance(row, dict)
-                     if (d := _date(row.get("date"))) is not None)
+    for row in rows if isinstance(rows, list) else []:
+        day = _date(row.get("date")) if isinstance(row, dict) else None
+        if day is not None:
+            found.add(day)
     if not found and (first := _date(finding.details.get("first_release_date"))) is not None:
         found.add(first)
     if not found:
@@ -128,6 +132,9 @@ def decide(
             due.append((finding, reason))
     if not due:
         return None
+    # Within one severity, what made the email worth sending comes first (and in the subject).
+    news = {id(f) for f, _ in due}
+    listed = sorted(listed, key=lambda f: (-f.severity.rank, id(f) not in news))
     records = tuple(
         SentRecord(key=key, last_sent=as_of, fingerprint=fingerprint(finding))
         for finding in listed

@@ -28,6 +28,9 @@ IDLE_TIMEOUT_S = 10.0  # a keep-alive connection left idle this long is closed
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default backlog of 5 drops connections when a concurrent run opens
+    # more at once, and the client only retries the connect a second later.
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], app: SandboxApp) -> None:
         super().__init__(address, _Handler)
