@@ -31,10 +31,11 @@ class LocalDelivery:
 
     def notify_account(
         self, account: AccountReport, *, account_email: str | None, settings: AccountSettings,
-        as_of: date, run_id: str,
+        as_of: date, run_id: str, country: str | None = None,
     ) -> NotifyOutcome:
         return self.notifier.notify_account(account, account_email=account_email,
-                                            settings=settings, as_of=as_of, run_id=run_id)
+                                            settings=settings, as_of=as_of, run_id=run_id,
+                                            country=country)
 
     def finish(self, report: Report) -> None:
         """Send the operations digest; the reports are already written, whatever happens."""

@@ -34,7 +34,7 @@ class NotifyResult(Protocol):
 class AccountNotifier(Protocol):
     def notify_account(
         self, account: AccountReport, *, account_email: str | None, settings: AccountSettings,
-        as_of: date, run_id: str,
+        as_of: date, run_id: str, country: str | None = None,
     ) -> NotifyResult: ...
 
 
@@ -80,8 +80,9 @@ def notify(
     if notifier is None:
         return report
     try:
-        outcome = notifier.notify_account(report, account_email=check.email,
-                                          settings=check.settings, as_of=as_of, run_id=run_id)
+        outcome = notifier.notify_account(
+            report, account_email=check.email, settings=check.settings, as_of=as_of,
+            run_id=run_id, country=check.snapshot.country if check.snapshot else None)
     except Exception as error:
         log.exception("notifying %s failed", report.account_id)
         return report.model_copy(

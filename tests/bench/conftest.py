@@ -83,3 +83,16 @@ def _cpus() -> int | None:
 
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _sandbox_without_nagle_stall(request: pytest.FixtureRequest) -> None:
+    """See `helpers.avoid_nagle_stall`; only benchmarks ever reach this fixture."""
+    import os
+
+    from tests.bench.helpers import avoid_nagle_stall
+
+    keep = os.environ.get("BENCH_KEEP_NAGLE") == "1"
+    changed = False if keep else avoid_nagle_stall()
+    request.config.stash[LOG_KEY].detail(
+        "sandbox", nagle_workaround_applied=changed, keep_nagle_requested=keep)

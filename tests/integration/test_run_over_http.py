@@ -16,7 +16,9 @@ from tests.integration.conftest import KEY, account, scenario
 AS_OF = "2026-08-01"
 
 
-def run_cli(sandbox: Any, tmp_path: Path, *extra: str, key: str = KEY) -> tuple[int, dict[str, Any]]:
+def run_cli(
+    sandbox: Any, tmp_path: Path, *extra: str, key: str = KEY
+) -> tuple[int, dict[str, Any]]:
     report = tmp_path / "report.json"
     code = main([
         "run", "--stripe-api-base", sandbox.base_url, "--api-key", key, "--as-of", AS_OF,

@@ -11,7 +11,8 @@ def test_defaults_follow_the_spec() -> None:
     assert (policy.exposure_lookback_days, policy.release_horizon_days,
             policy.warning_reminder_days, policy.arrival_business_days) == (90, 14, 7, 2)
     assert policy.default_locale is Locale.EN
-    assert policy.exposure_floors == {} and policy.prefund_targets == {}
+    assert policy.exposure_floors == {}
+    assert policy.prefund_targets == {}
 
 
 def test_metadata_overrides_locale_emails_targets_and_floors() -> None:

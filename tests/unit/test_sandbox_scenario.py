@@ -24,6 +24,7 @@ from balance_guard.domain.snapshot import (
     PayoutSchedule,
     PreviousCheck,
 )
+from balance_guard.sandbox.app import SandboxApp
 from balance_guard.sandbox.faults import FaultKind, FaultPlan, TokenBucket
 from balance_guard.sandbox.ids import stable_id
 from balance_guard.sandbox.scenario import (
@@ -250,7 +251,8 @@ def test_objects_created_after_the_clock_day_are_not_served_yet() -> None:
     world = World(scenario)
     night_1 = world.view("acct_1TestBuilding01", NIGHT_1)
     night_2 = world.view("acct_1TestBuilding01", NIGHT_2)
-    assert night_1 is not None and night_2 is not None
+    assert night_1 is not None
+    assert night_2 is not None
     assert [c["amount"] for c in night_1.charges] == [100]
     assert [c["amount"] for c in night_2.charges] == [200, 100]
 
@@ -264,7 +266,8 @@ def test_charge_refunded_amount_follows_its_refunds_as_the_clock_moves() -> None
     world = World(scenario)
     before = world.view("acct_1TestBuilding01", NIGHT_1)
     after = world.view("acct_1TestBuilding01", NIGHT_2)
-    assert before is not None and after is not None
+    assert before is not None
+    assert after is not None
     assert before.charges[0]["amount_refunded"] == 0
     assert after.charges[0]["amount_refunded"] == 700
     assert [r["id"] for r in after.charges[0]["refunds"]["data"]] == [after.refunds[0]["id"]]
@@ -277,7 +280,8 @@ def test_a_hold_past_its_scheduled_release_holds_nothing() -> None:
     world = World(scenario)
     holding = world.view("acct_1TestBuilding01", NIGHT_1)
     released = world.view("acct_1TestBuilding01", NIGHT_2)
-    assert holding is not None and released is not None
+    assert holding is not None
+    assert released is not None
     assert holding.reserve_holds[0]["amount_releasable"] == 500
     assert holding.reserve_holds[0]["release_schedule"]["scheduled_release"] == int(
         datetime(2026, 8, 2, tzinfo=UTC).timestamp())
@@ -305,7 +309,8 @@ def test_rolling_plan_sets_each_holds_release_from_its_charge() -> None:
 def test_same_scenario_serves_the_same_ids_every_time() -> None:
     first = World(load_scenario(None)).view("acct_1WmhWestmountHts1", NIGHT_1)
     second = World(load_scenario(None)).view("acct_1WmhWestmountHts1", NIGHT_1)
-    assert first is not None and second is not None
+    assert first is not None
+    assert second is not None
     assert [c["id"] for c in first.charges] == [c["id"] for c in second.charges]
     assert stable_id("ch", "a", 1) == stable_id("ch", "a", 1) != stable_id("ch", "a", 2)
 
@@ -357,7 +362,7 @@ def test_duplicate_account_ids_are_refused() -> None:
 def test_errors_name_the_file(tmp_path: Path) -> None:
     broken = tmp_path / "broken.yaml"
     broken.write_text("clock: [unclosed", encoding="utf-8")
-    with pytest.raises(ScenarioError, match="broken.yaml: not valid YAML"):
+    with pytest.raises(ScenarioError, match=r"broken\.yaml: not valid YAML"):
         load_scenario(broken)
     with pytest.raises(ScenarioError, match="cannot read"):
         load_scenario(tmp_path / "missing.yaml")
@@ -369,6 +374,27 @@ def test_numeric_metadata_values_become_strings_like_stripes() -> None:
 
 
 # -- injected trouble ----------------------------------------------------------------------
+
+
+def test_object_overrides_damage_every_served_object_of_that_kind() -> None:
+    scenario = parse_scenario(_minimal(
+        charges=[{"amount": 100, "currency": "cad", "created": "2026-07-01", "count": 2}],
+        object_overrides={"balance": {"available": "garbage"}, "charge": {"amount": -1}}))
+    view = World(scenario).view("acct_1TestBuilding01", NIGHT_1)
+    assert view is not None
+    assert view.balance["available"] == "garbage"
+    assert [c["amount"] for c in view.charges] == [-1, -1]
+
+
+def test_account_faults_hit_only_the_listed_endpoints_and_first_requests() -> None:
+    app = SandboxApp(parse_scenario(_minimal(fail_with=503, fail_on=["balance_settings"],
+                                             fail_first=1)))
+    headers = {"authorization": "Bearer sk_test_balance_guard_sandbox",
+               "stripe-account": "acct_1TestBuilding01"}
+    statuses = [app.handle("GET", path, headers) for path in
+                ("/v1/balance", "/v1/balance_settings", "/v1/balance_settings")]
+    assert [r.status if r else None for r in statuses] == [200, 503, 200]
+    assert app.request_count == 3
 
 
 def test_fault_plan_depends_only_on_seed_and_request_number() -> None:

@@ -35,7 +35,8 @@ def test_balance_settings_with_null_transfer_rules_parse(fixtures: dict[str, Any
     assert raw["payments"]["payouts"]["automatic_transfer_rules_by_currency"] is None
     parsed = StripeBalanceSettings.model_validate(raw)
     assert parsed.minimum_balances() == {}
-    assert parsed.payments and parsed.payments.payouts
+    assert parsed.payments
+    assert parsed.payments.payouts
     assert parsed.payments.payouts.status == "disabled"
 
 

@@ -216,6 +216,11 @@ class SandboxApp:
                                                ("Request-Id", request_id)))
         return self._error(errors.server_error(int(fault.value), retry), request_id)
 
+    @classmethod
+    def internal_error(cls) -> Reply:
+        return cls._json(500, errors.server_error(500, retry=False).body("req_internal"),
+                         "req_internal")
+
     def _error(self, error: errors.StripeApiError, request_id: str) -> Reply:
         return self._json(error.status, error.body(request_id), request_id,
                           tuple(error.headers.items()))

@@ -135,16 +135,15 @@ class BalanceUpdate(_Spec):
         prefunding = base.prefunding
         if self.prefunding is not None:
             prefunding = PrefundingSpec(
-                available=self.prefunding.available if self.prefunding.available is not None
-                else prefunding.available,
-                pending=self.prefunding.pending if self.prefunding.pending is not None
-                else prefunding.pending,
+                available=_newer(self.prefunding.available, prefunding.available),
+                pending=_newer(self.prefunding.pending, prefunding.pending),
             )
-        return BalancesSpec(
-            available=self.available if self.available is not None else base.available,
-            pending=self.pending if self.pending is not None else base.pending,
-            prefunding=prefunding,
-        )
+        return BalancesSpec(available=_newer(self.available, base.available),
+                            pending=_newer(self.pending, base.pending), prefunding=prefunding)
+
+
+def _newer(update: dict[str, int] | None, current: dict[str, int]) -> dict[str, int]:
+    return current if update is None else update
 
 
 class ChargeSpec(_Spec):

@@ -7,14 +7,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import socket
 import threading
 from collections.abc import Sequence
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from balance_guard.sandbox.app import RecordedRequest, SandboxApp
 from balance_guard.sandbox.faults import ALL_FAULTS, FaultKind
@@ -35,6 +37,27 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], app: SandboxApp) -> None:
         super().__init__(address, _Handler)
         self.app = app
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        conn, address = super().get_request()
+        with self._open_lock:
+            self._open.add(conn)
+        return conn, address
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._open_lock:
+            self._open.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """End keep-alive connections too, so a stopped sandbox answers nobody."""
+        with self._open_lock:
+            conns = list(self._open)
+        for conn in conns:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -44,13 +67,22 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
 
     def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY:
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = MAX_BODY + 1
+        if length > MAX_BODY or length < 0:
             self.close_connection = True
         elif length:
             self.rfile.read(length)
         headers = {name.lower(): value for name, value in self.headers.items()}
-        reply = self.server.app.handle(self.command, self.path, headers)
+        try:
+            reply = self.server.app.handle(self.command, self.path, headers)
+        except Exception:
+            # A sandbox bug (or a scenario's deliberately broken object) must look like a
+            # Stripe 500 to the client, not like a dropped connection.
+            log.exception("sandbox failed on %s %s", self.command, self.path)
+            reply = SandboxApp.internal_error()
         if reply is None:
             self.close_connection = True  # an injected drop: the client gets no answer
             return
@@ -125,6 +157,7 @@ class Sandbox:
         if server is None:
             return
         server.shutdown()
+        server.close_connections()
         server.server_close()
         if thread is not None:
             thread.join(timeout=5)

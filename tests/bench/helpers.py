@@ -1,0 +1,135 @@
+"""What the benchmarks share: running a night against the sandbox and counting requests."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from balance_guard.adapters.state_store import SqliteStateStore
+from balance_guard.adapters.stripe_reader import StripeReader
+from balance_guard.domain.policy import Policy
+from balance_guard.report import Report
+from balance_guard.runner import RunOptions, run_night
+from balance_guard.sandbox.app import RecordedRequest
+from balance_guard.sandbox.faults import TokenBucket
+from balance_guard.sandbox.server import Sandbox
+
+POLICY = Policy()
+
+
+@dataclass(frozen=True)
+class Night:
+    report: Report
+    reader_requests: int
+    account_requests: int  # made for a connected account (Stripe-Account header)
+    platform_requests: int  # the platform's own: /v1/account, /v1/accounts pages
+    by_endpoint: dict[str, int]
+
+
+def endpoint(path: str) -> str:
+    """`/v1/reserve/plans/resplan_x` -> `/v1/reserve/plans/{id}`; lists stay as they are."""
+    head, _, ident = path.rpartition("/")
+    retrieve = head in {"/v1/reserve/plans", "/v1/accounts", "/v1/charges", "/v1/refunds"}
+    return f"{head}/{{id}}" if retrieve and ident else path
+
+
+def count(requests: list[RecordedRequest]) -> tuple[int, int, dict[str, int]]:
+    scoped = sum(1 for r in requests if r.stripe_account)
+    by = Counter(endpoint(r.path) for r in requests)
+    return scoped, len(requests) - scoped, dict(sorted(by.items()))
+
+
+def run(
+    sandbox: Sandbox, store: SqliteStateStore, as_of: date, *, max_rps: float | None = None,
+    concurrency: int = 8,
+) -> Night:
+    """One night, as `balance-guard run` makes it: a new reader (process) every night."""
+    sandbox.set_clock(as_of)
+    sandbox.reset_counters()
+    reader = StripeReader(sandbox.secret_key, api_base=sandbox.base_url, max_rps=max_rps)
+    report = run_night(reader, store, None, RunOptions(as_of=as_of, policy=POLICY,
+                                                       concurrency=concurrency))
+    scoped, platform, by = count(sandbox.requests)
+    return Night(report, reader.request_count, scoped, platform, by)
+
+
+def prewarm(sandbox: Sandbox, day: date) -> None:
+    """Build the sandbox's objects for `day` now, so a timed run measures the product only."""
+    world = sandbox.app.world
+    world.connected_accounts(day)
+    for account in sandbox.scenario.accounts:
+        world.view(account.id, day)
+
+
+def check_failed(report: Report) -> list[str]:
+    return [a.account_id for a in report.accounts
+            if any(f.code == "CHECK_FAILED" for f in a.findings) or a.status == "error"]
+
+
+class CountingBucket:
+    """Wraps the sandbox's rate limiter to count the 429s it answers."""
+
+    def __init__(self, bucket: TokenBucket) -> None:
+        self.bucket = bucket
+        self.refused = 0
+        self._lock = threading.Lock()
+
+    def take(self) -> bool:
+        allowed = self.bucket.take()
+        if not allowed:
+            with self._lock:
+                self.refused += 1
+        return allowed
+
+
+def count_429s(sandbox: Sandbox) -> CountingBucket:
+    bucket = sandbox.app.bucket
+    if bucket is None:
+        raise ValueError("this sandbox has no rate limit")
+    counting = CountingBucket(bucket)
+    sandbox.app.bucket = counting  # type: ignore[assignment]
+    return counting
+
+
+def copy_state(source: Path, target: Path) -> None:
+    """A consistent copy of a state file (SQLite's backup, WAL included)."""
+    import sqlite3
+
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+
+
+def avoid_nagle_stall() -> bool:
+    """Make the sandbox answer without the ~40 ms stall of Nagle's algorithm; True if changed.
+
+    The sandbox's handler writes each response's headers and body in two sends on a
+    keep-alive connection; with Nagle's algorithm on, the body waits for the client's
+    delayed ACK (40 ms on Linux). That is an artefact of the test server, not of Stripe or
+    of the product, so the benchmarks switch Nagle off on the sandbox's sockets (the same
+    `disable_nagle_algorithm` flag socketserver offers). `BENCH_KEEP_NAGLE=1` measures
+    without this.
+    """
+    from balance_guard.sandbox import server
+
+    handler = server._Handler
+    if getattr(handler, "disable_nagle_algorithm", False):
+        return False
+    handler.disable_nagle_algorithm = True
+    return True
+
+
+@contextmanager
+def unthrottled(sandbox: Sandbox) -> Iterator[None]:
+    """No latency and no rate limit for a while: to prepare state before the timed runs."""
+    app = sandbox.app
+    saved = app.latency_s, app.bucket
+    app.latency_s, app.bucket = 0.0, None
+    try:
+        yield
+    finally:
+        app.latency_s, app.bucket = saved
