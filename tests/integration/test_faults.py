@@ -1,0 +1,40 @@
+"""SPEC §14: with injected faults every account ends checked or CHECK_FAILED, nothing is sent
+twice, and the report is always written."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from balance_guard.cli import main
+from balance_guard.sandbox.scenario import load_scenario
+
+
+def run(sandbox: Any, tmp_path: Path, name: str) -> tuple[int, dict[str, Any]]:
+    report = tmp_path / f"{name}.json"
+    code = main(["run", "--stripe-api-base", sandbox.base_url, "--api-key", sandbox.secret_key,
+                 "--as-of", "2026-08-01", "--state", str(tmp_path / "state.sqlite"),
+                 "--outbox", str(tmp_path / "outbox"), "--report-json", str(report),
+                 "--max-rps", "500"])
+    return code, json.loads(report.read_text())
+
+
+def test_ten_percent_faults_never_lose_an_account_or_resend(serve: Any, tmp_path: Path) -> None:
+    platform = load_scenario(None)
+    sandbox = serve(platform, fault_rate=0.1, seed=7)
+    code, first = run(sandbox, tmp_path, "first")
+    assert code in (0, 1)
+    ids = {a.id for a in platform.accounts}
+    assert {a["account_id"] for a in first["accounts"]} == ids
+    for account in first["accounts"]:
+        assert account["status"] != "error" or account["findings"][0]["code"] == "CHECK_FAILED"
+    sent_first = {a["account_id"] for a in first["accounts"] if a["emails"]}
+    outbox = sorted(p.name for p in (tmp_path / "outbox").glob("acct_*.eml"))
+
+    _, second = run(sandbox, tmp_path, "second")
+    resent = {a["account_id"] for a in second["accounts"] if a["emails"]} & sent_first
+    assert resent == set()
+    again = sorted(p.name for p in (tmp_path / "outbox").glob("acct_*.eml"))
+    assert set(outbox) <= set(again)
+    assert len(again) == len(set(again))
