@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 
 import stripe
 
-from balance_guard.adapters.stripe_models import StripeAccount, StripeRefund, StripeReserveHold
+from balance_guard.adapters.stripe_models import StripeAccount, StripeReserveHold
 from balance_guard.adapters.stripe_reader import AccountReadError, StripeReader, describe
 from balance_guard.domain import reserves
 from balance_guard.domain.findings import (
@@ -24,26 +24,32 @@ from balance_guard.domain.findings import (
 from balance_guard.domain.ledger import (
     AccountState,
     StoredCharge,
-    as_charges,
-    merge_charges,
-    read_since,
+    StoredRefund,
+    blocked_refunds,
+    charges_since,
+    exposure_charges,
+    incremental,
+    merge,
     read_until,
     refunds_since,
     remember_prefund,
 )
 from balance_guard.domain.policy import AccountSettings, Policy, resolve_account_settings
 from balance_guard.domain.rules import evaluate, lookback_start, position
-from balance_guard.domain.snapshot import AccountSnapshot, PreviousCheck, ReservePlan
-from balance_guard.report import AccountReport, ReserveRelease
-from balance_guard.snapshot_builder import (
-    StripeAccountData,
-    build_snapshot,
-    is_blocked,
-    plan_of,
-    succeeded,
+from balance_guard.domain.snapshot import (
+    AccountSnapshot,
+    Interval,
+    PayoutSchedule,
+    PreviousCheck,
+    ReservePlan,
 )
+from balance_guard.report import AccountReport, ReserveRelease
+from balance_guard.snapshot_builder import StripeAccountData, build_snapshot, plan_of
 
 log = logging.getLogger(__name__)
+
+# Released funds wait for someone to pay them out when payouts are manual or disabled.
+MANUAL = PayoutSchedule(interval=Interval.MANUAL)
 
 
 @dataclass
@@ -65,38 +71,35 @@ def read_account(
     acct = account.id
     oldest = int(lookback_start(as_of, policy.exposure_lookback_days).timestamp())
     until = read_until(as_of, now)
-    since = read_since(state, as_of, oldest)
-    incremental = state.cursor is not None and since == state.cursor
+    builds_on_state = incremental(state, as_of, oldest)
 
     balance = reader.balance(acct)
     settings = reader.balance_settings(acct)
-    charges = reader.charges(acct, since, until)
-    refunds = reader.refunds(acct, refunds_since(state, since) if incremental else since, until)
+    charges = reader.charges(acct, charges_since(state, oldest, builds_on_state), until)
+    refunds = reader.refunds(acct, refunds_since(state, oldest, builds_on_state), until)
     holds = reader.reserve_holds(acct)
     notices = [*charges.notices, *refunds.notices, *(holds.notices if holds else [])]
     plans = _plans(reader, acct, holds.items if holds else [], state.reserve_plans, notices)
 
-    fresh = [
-        (c.id, StoredCharge(currency=c.currency, refundable=c.amount - c.amount_refunded,
-                            created=c.created))
-        for c in charges.items if succeeded(c)
-    ]
-    new_refunds = [
-        (r.charge, r.amount) for r in refunds.items
-        if incremental and state.cursor is not None and r.created > state.cursor
-        and r.status in {"pending", "succeeded", "requires_action"}
-    ]
-    kept = merge_charges(state.charges if incremental else {}, fresh, new_refunds, oldest)
-    blocked: list[StripeRefund] = [r for r in refunds.items if is_blocked(r)]
-
+    kept_charges, kept_refunds = merge(
+        state,
+        {c.id: StoredCharge(currency=c.currency, amount=c.amount,
+                            amount_refunded=c.amount_refunded, status=c.status,
+                            created=c.created) for c in charges.items},
+        {r.id: StoredRefund(charge=r.charge, currency=r.currency, amount=r.amount,
+                            status=r.status, pending_reason=r.pending_reason,
+                            created=r.created) for r in refunds.items},
+        oldest, builds_on_state,
+    )
     snapshot = build_snapshot(StripeAccountData(
-        account=account, balance=balance, settings=settings, charges=as_charges(kept),
-        blocked_refunds=blocked, holds=holds.items if holds else None, plans=plans,
-        notices=notices,
+        account=account, balance=balance, settings=settings,
+        charges=exposure_charges(kept_charges, kept_refunds),
+        blocked_refunds=blocked_refunds(kept_refunds),
+        holds=holds.items if holds else None, plans=plans, notices=notices,
     ))
     next_state = AccountState(
-        last_as_of=as_of, cursor=until, charges=kept,
-        blocked_refunds={r.id: r.created for r in blocked},
+        last_as_of=as_of, cursor=until, lookback_start=oldest, charges=kept_charges,
+        refunds=kept_refunds,
         prefund_history=remember_prefund(state.prefund_history, as_of,
                                          snapshot.prefund_available),
         reserve_plans=plans,
@@ -114,7 +117,8 @@ def _plans(
         try:
             plans[plan_id] = plan_of(reader.reserve_plan(acct, plan_id))
         except (stripe.StripeError, AccountReadError) as error:
-            notices.append(f"reserve plan {plan_id[:40]} unreadable: {error}")
+            reason = describe(error) if isinstance(error, stripe.StripeError) else str(error)
+            notices.append(f"reserve plan {plan_id[:40]} unreadable: {reason}")
     return plans
 
 
@@ -134,7 +138,8 @@ def evaluate_account(
         ReserveRelease(currency=release.currency, amount=release.amount,
                        release_date=release.release_date, payout_date=payout, arrival_date=arrival)
         for release, payout, arrival in reserves.release_schedule(
-            reserves.releases_from_holds(snapshot.reserve_holds or ()), snapshot.schedule,
+            reserves.releases_from_holds(snapshot.reserve_holds or ()),
+            snapshot.schedule if snapshot.automatic_payouts else MANUAL,
             snapshot.country, policy.arrival_business_days,
         )
         if release.release_date > as_of

@@ -9,7 +9,8 @@ platform. Each building is an Express account of a property-management platform:
 - a few failed and partly refunded payments, refunds a few days after their charge, and on
   some buildings a refund blocked for lack of funds;
 - a minimum balance on most accounts, prefunding on some, daily / weekly / monthly /
-  manual payouts, and on a few buildings a fixed or a rolling reserve with its holds.
+  manual payouts, and on a few buildings a fixed or a rolling reserve, with one hold per
+  charge as Stripe makes them (the sandbox keeps listing released holds).
 
 Charges run from `history_days` before the first night to the last night; the sandbox
 reveals each night's new ones as its clock moves on.
@@ -69,12 +70,14 @@ class _Building:
     """One building's scenario entry, drawn from its own generator."""
 
     def __init__(self, index: int, seed: int, first: date, last: date,
-                 per_charge_holds: bool) -> None:
+                 reserve_share: float) -> None:
         self.rng = random.Random(f"balance-guard-bench:{seed}:{index}")
         self.index = index
         self.first, self.last = first, last
-        self.per_charge_holds = per_charge_holds
         rng = self.rng
+        draw = rng.random()
+        self.reserve = "" if draw >= reserve_share else (
+            "fixed" if draw < reserve_share / 2 else "rolling")
         self.id = f"acct_bench{index:05d}"
         self.us = rng.random() < 0.1
         self.currency = "usd" if self.us else "cad"
@@ -82,12 +85,10 @@ class _Building:
         self.rent = rng.randrange(95_000, 260_000, 500)
         self.charges: list[dict[str, Any]] = []
         self.refunds: list[dict[str, Any]] = []
-        self.daily_volume: dict[date, int] = {}
 
     def _charge(self, day: date, amount: int, hour: int, **extra: Any) -> None:
         self.charges.append({"amount": amount, "currency": self.currency,
                              "created": _at(day, hour, self.rng.randrange(60)), **extra})
-        self.daily_volume[day] = self.daily_volume.get(day, 0) + amount * extra.get("count", 1)
 
     def _rent(self, day: date) -> None:
         share = dict(_RENT_DAYS).get(day.day)
@@ -130,41 +131,32 @@ class _Building:
             "created": _at(self.last - timedelta(days=self.rng.randint(4, 15)), 17),
         })
 
-    def _reserves(self) -> dict[str, Any]:
-        """A fixed reserve (8 % of buildings, with a balance transfer) or a rolling one (6 %)."""
-        draw = 1.0 if self.per_charge_holds else self.rng.random()
-        if draw < 0.08:
-            plan_id = f"resplan_bench{self.index:05d}f"
+    def _reserves(self, kind: str) -> dict[str, Any]:
+        """A fixed or a rolling reserve: one hold per charge since the plan began, as Stripe
+        holds a share of each new payment; a fixed reserve also took part of the balance."""
+        if not kind:
+            return {}
+        plan_id = f"resplan_bench{self.index:05d}{kind[0]}"
+        since = self.first + timedelta(days=self.rng.randint(0, 45))
+        percent = self.rng.choice((5, 10))
+        holds: list[dict[str, Any]] = [
+            {"amount": max(1, charge["amount"] * percent // 100), "currency": self.currency,
+             "reserve_plan": plan_id, "source_charge": charge["id"]}
+            for charge in self.charges
+            if charge.get("status") != "failed"
+            and datetime.fromisoformat(charge["created"]).date() >= since
+        ]
+        if kind == "fixed":
             release = self.last + timedelta(days=self.rng.randint(-20, 40))
-            start = self.first + timedelta(days=self.rng.randint(0, 30))
-            holds = [{"amount": self.rent * 2, "currency": self.currency,
-                      "reason": "standalone", "created": _at(start, 9),
-                      "release_after": _at(release, 0)}]
-            holds += [
-                {"amount": max(100, self.daily_volume[day] // 10), "currency": self.currency,
-                 "reserve_plan": plan_id, "created": _at(day, 23)}
-                for day in sorted(self.daily_volume) if day >= start
-            ]
-            plan = {"id": plan_id, "type": "fixed_release", "percent": 10,
-                    "fixed_release": {"release_after": _at(release, 0)}}
-            return {"reserve_plans": [plan], "reserve_holds": holds}
-        if draw < 0.14 or self.per_charge_holds:
-            plan_id = f"resplan_bench{self.index:05d}r"
-            window = self.rng.choice((30, 60, 90))
-            plan = {"id": plan_id, "type": "rolling_release", "percent": 5,
-                    "rolling_release": {"days_after_charge": window}}
-            if self.per_charge_holds:
-                # As Stripe makes them: one hold per reserved charge.
-                holds = [{"amount": max(1, c["amount"] // 20), "currency": self.currency,
-                          "reserve_plan": plan_id, "source_charge": c["id"]}
-                         for c in self.charges if "id" in c and c.get("status") != "failed"]
-            else:
-                # One hold per day's charges: fewer objects than Stripe's hold per charge.
-                holds = [{"amount": max(100, v // 20), "currency": self.currency,
-                          "reserve_plan": plan_id, "created": _at(day, 23)}
-                         for day, v in sorted(self.daily_volume.items())]
-            return {"reserve_plans": [plan], "reserve_holds": holds}
-        return {}
+            holds.append({"amount": self.rent * 2, "currency": self.currency,
+                          "reason": "standalone", "created": _at(since, 9),
+                          "release_after": _at(release, 0)})
+            plan: dict[str, Any] = {"id": plan_id, "type": "fixed_release", "percent": percent,
+                                    "fixed_release": {"release_after": _at(release, 0)}}
+        else:
+            plan = {"id": plan_id, "type": "rolling_release", "percent": percent,
+                    "rolling_release": {"days_after_charge": self.rng.choice((30, 60, 90))}}
+        return {"reserve_plans": [plan], "reserve_holds": holds}
 
     def build(self, nights: tuple[date, ...]) -> dict[str, Any]:
         rng = self.rng
@@ -177,7 +169,8 @@ class _Building:
                 self._refunded_payment(day, refunded)
         if rng.random() < 0.04:
             self._blocked_refund()
-        if self.per_charge_holds:
+        reserve = self.reserve
+        if reserve:
             self._name_every_charge()
         schedule = rng.choices(
             ({"interval": "daily"}, {"interval": "weekly", "weekly_payout_days": ["friday"]},
@@ -212,7 +205,7 @@ class _Building:
             "balance_history": history,
             "charges": self.charges,
             "refunds": self.refunds,
-            **self._reserves(),
+            **self._reserves(reserve),
         }
 
     def _name_every_charge(self) -> None:
@@ -242,20 +235,16 @@ def synthetic_platform(
     first_night: date = FIRST_NIGHT,
     nights: int = 4,
     history_days: int = 91,
-    per_charge_holds: int = 0,
+    reserve_share: float = 0.1,
 ) -> BenchPlatform:
-    """`buildings` connected accounts with `history_days` of charges before `first_night`.
-
-    The last `per_charge_holds` buildings get a rolling reserve with one hold per charge, as
-    Stripe makes them (the others' reserves, when they have one, hold one amount a day).
-    """
+    """`buildings` connected accounts with `history_days` of charges before `first_night`;
+    `reserve_share` of them under a reserve (half fixed, half rolling)."""
     if buildings < 1 or nights < 1:
         raise ValueError("a benchmark platform needs at least one building and one night")
     run_dates = tuple(first_night + timedelta(days=n) for n in range(nights))
     first = first_night - timedelta(days=history_days)
     accounts = [
-        _Building(index, seed, first, run_dates[-1],
-                  per_charge_holds=index >= buildings - per_charge_holds).build(run_dates)
+        _Building(index, seed, first, run_dates[-1], reserve_share).build(run_dates)
         for index in range(buildings)
     ]
     scenario = Scenario.model_validate({
@@ -268,11 +257,11 @@ def synthetic_platform(
     return BenchPlatform(scenario, run_dates)
 
 
-def charges_per_day(platform: BenchPlatform) -> dict[str, int]:
+def charges_per_day(platform: BenchPlatform) -> dict[str, float]:
     """The most charges any building has on one day, and the average a day (for the table)."""
     most = 0
     total = 0
-    days = set()
+    days: set[date] = set()
     for account in platform.scenario.accounts:
         counted: dict[date, int] = {}
         for charge in account.charges:
@@ -284,4 +273,4 @@ def charges_per_day(platform: BenchPlatform) -> dict[str, int]:
         days |= counted.keys()
     accounts = len(platform.scenario.accounts)
     return {"max_per_account_day": most,
-            "avg_per_account_day": round(total / accounts / max(1, len(days))) if days else 0}
+            "avg_per_account_day": round(total / accounts / max(1, len(days)), 1)}

@@ -8,8 +8,8 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -26,7 +26,7 @@ class UsageError(Exception):
 
 @dataclass(frozen=True)
 class StripeTarget:
-    api_key: str
+    api_key: str = field(repr=False)
     api_base: str | None
 
 
@@ -62,7 +62,7 @@ def _stripe_options(parser: argparse.ArgumentParser) -> None:
                         help="run date (default: today in the platform timezone)")
     parser.add_argument("--state", type=Path, default=Path(".balance-guard/state.sqlite"))
     parser.add_argument("--max-rps", type=_positive(float), metavar="R",
-                        default=float(os.environ.get("STRIPE_MAX_RPS", "20")),
+                        default=os.environ.get("STRIPE_MAX_RPS", "20"),
                         help="Stripe requests per second, all workers together (default 20)")
     parser.add_argument("--default-locale", choices=[x.value for x in Locale])
     parser.add_argument("--docs-base-url", metavar="URL")
@@ -113,9 +113,13 @@ def _policy(args: argparse.Namespace) -> Policy:
 
 
 def _as_of(args: argparse.Namespace, policy: Policy) -> date:
-    if args.as_of is not None:
-        return args.as_of  # type: ignore[no-any-return]
-    return datetime.now(ZoneInfo(policy.timezone)).date()
+    today = datetime.now(ZoneInfo(policy.timezone)).date()
+    if args.as_of is None:
+        return today
+    if args.as_of > today + timedelta(days=1):
+        # A future night would move every account's memory ahead of the real nights.
+        raise UsageError(f"--as-of {args.as_of} is in the future (today is {today})")
+    return args.as_of  # type: ignore[no-any-return]
 
 
 @contextmanager

@@ -80,7 +80,7 @@ def check(args: argparse.Namespace) -> int:
     policy = _policy(args)
     as_of = _as_of(args, policy)
     options = RunOptions(as_of=as_of, policy=policy, concurrency=1,
-                         only_accounts=(args.account_id,))
+                         only_accounts=(args.account_id,), save_state=False)
     store = SqliteStateStore(args.state)
     try:
         with stripe_target(args, as_of) as target:

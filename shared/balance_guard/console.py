@@ -8,6 +8,7 @@ from types import TracebackType
 from typing import TextIO
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 from rich.progress import Progress as RichProgress
 from rich.table import Table
@@ -73,13 +74,14 @@ def _worst(account: AccountReport) -> str:
 
 def print_summary(report: Report, stream: TextIO, outputs: list[tuple[str, str]]) -> None:
     console = Console(file=stream, width=max(Console(file=stream).width, 120))
-    table = Table(title=f"Balance Guard — {report.as_of.isoformat()} — run {report.run_id}")
+    table = Table(title=f"Balance Guard — {report.as_of.isoformat()} — run {escape(report.run_id)}")
     for column in ("account", "building", "status", "findings", "worst finding", "emails"):
         table.add_column(column)
     for account in report.accounts:
         style = STATUS_STYLE.get(account.status, "")
-        table.add_row(account.account_id, account.name[:40], f"[{style}]{account.status}[/]",
-                      str(len(account.findings)), _worst(account), str(len(account.emails)))
+        table.add_row(escape(account.account_id), escape(account.name[:40]),
+                      f"[{style}]{account.status}[/]", str(len(account.findings)),
+                      _worst(account), str(len(account.emails)))
     console.print(table)
     _print_releases(report, console)
     totals = report.totals
@@ -103,7 +105,7 @@ def _print_releases(report: Report, console: Console) -> None:
     for column in ("building", "amount", "released", "paid out", "at the bank"):
         table.add_column(column)
     for account, release in rows:
-        table.add_row(account.name[:40], _money(release.amount, release.currency),
+        table.add_row(escape(account.name[:40]), _money(release.amount, release.currency),
                       release.release_date.isoformat(),
                       release.payout_date.isoformat() if release.payout_date else "manual",
                       release.arrival_date.isoformat() if release.arrival_date else "—")
@@ -113,19 +115,20 @@ def _print_releases(report: Report, console: Console) -> None:
 def print_account_table(account: AccountReport, stream: TextIO) -> None:
     console = Console(file=stream, width=max(Console(file=stream).width, 110))
     style = STATUS_STYLE.get(account.status, "")
-    console.print(f"{account.name} ({account.account_id}): [{style}]{account.status}[/]")
+    console.print(f"{escape(account.name)} ({escape(account.account_id)}): "
+                  f"[{style}]{account.status}[/]")
     if account.error:
-        console.print(f"  could not be checked: {account.error}")
+        console.print(f"  could not be checked: {escape(account.error)}")
     table = Table("severity", "code", "currency", "amount", "details")
     for finding in account.findings:
         details = ", ".join(f"{k}={v}" for k, v in finding.details.items())
         table.add_row(finding.severity.value, finding.code.value,
                       (finding.currency or "").upper(),
-                      _money(finding.amount, finding.currency), details[:80])
+                      _money(finding.amount, finding.currency), escape(details[:80]))
     console.print(table)
     for release in account.reserve_releases:
         console.print(f"  reserve release {_money(release.amount, release.currency)}: "
                       f"{release.release_date} → payout {release.payout_date or 'manual'} → "
                       f"bank {release.arrival_date or '—'}")
     for notice in account.notices:
-        console.print(f"  notice: {notice}")
+        console.print(f"  notice: {escape(notice)}")

@@ -50,15 +50,16 @@ def build_notifier(
     env: Mapping[str, str] | None = None,
 ) -> LocalDelivery:
     env = os.environ if env is None else env
-    log = SqliteNotificationLog(state_path)
+    sent_log = SqliteNotificationLog(state_path)
     if args.ses:
         from balance_guard.adapters.ses import SesSender
 
         sender_address = env.get("SENDER_EMAIL")
         if not sender_address:
             raise ConfigError("--ses needs SENDER_EMAIL, the verified address to send from")
-        notifier = Notifier(SesSender.from_env(env), log, policy, sender_address=sender_address)
+        notifier = Notifier(SesSender.from_env(env), sent_log, policy,
+                            sender_address=sender_address)
         return LocalDelivery(notifier, env.get("OPS_EMAIL"))
-    notifier = Notifier(OutboxSender(args.outbox), log, policy,
+    notifier = Notifier(OutboxSender(args.outbox), sent_log, policy,
                         sender_address=env.get("SENDER_EMAIL") or DEFAULT_SENDER)
     return LocalDelivery(notifier, env.get("OPS_EMAIL") or LOCAL_OPS_EMAIL)

@@ -44,11 +44,21 @@ class RunOptions:
     policy: Policy
     concurrency: int = 8
     only_accounts: tuple[str, ...] = ()
+    # `check` is a look, not a night: it must not move tomorrow's baseline.
+    save_state: bool = True
 
 
 def new_run_id(started: datetime) -> str:
     """Sortable and unique enough to tell two runs of the same night apart."""
     return f"{started.strftime('%Y-%m-%dT%H:%M:%SZ')}-{secrets.token_hex(2)}"
+
+
+def failed_report(account_id: str, reason: str, policy: Policy) -> AccountReport:
+    settings = resolve_account_settings(policy, {})
+    return AccountReport(
+        account_id=account_id, name=account_id, locale=settings.locale.value, status="error",
+        findings=[Finding.of(RuleCode.CHECK_FAILED, reason=reason)], error=reason,
+    )
 
 
 def check_and_store(
@@ -58,18 +68,14 @@ def check_and_store(
     try:
         result = check_account(reader, account, store.load(account.id), options.as_of,
                                options.policy)
-        if result.state is not None:
+        if result.state is not None and options.save_state:
             store.save(account.id, result.state)
     except Exception as error:
         log.exception("unexpected error while checking %s", account.id)
-        reason = f"internal error: {type(error).__name__}"
-        settings = resolve_account_settings(options.policy, {})
-        report = AccountReport(
-            account_id=account.id, name=account.id, locale=settings.locale.value,
-            status="error", findings=[Finding.of(RuleCode.CHECK_FAILED, reason=reason)],
-            error=reason,
-        )
-        return AccountCheck(report, settings, account.email, None, None)
+        report = failed_report(account.id, f"internal error: {type(error).__name__}",
+                               options.policy)
+        return AccountCheck(report, resolve_account_settings(options.policy, {}),
+                            account.email, None, None)
     return result
 
 
@@ -108,9 +114,15 @@ def run_night(
     reader.platform_account_id()
     listing = reader.list_accounts()
     accounts = listing.items
+    unreadable = [
+        failed_report(ident, f"Stripe sent a malformed account object: {problem}",
+                      options.policy)
+        for ident, problem in listing.rejected
+    ]
     if options.only_accounts:
         wanted = set(options.only_accounts)
         accounts = [a for a in accounts if a.id in wanted]
+        unreadable = [r for r in unreadable if r.account_id in wanted]
     for notice in listing.notices:
         log.warning("%s", notice)
 
@@ -122,7 +134,7 @@ def run_night(
         return report
 
     with ThreadPoolExecutor(max_workers=max(1, options.concurrency)) as pool:
-        reports = list(pool.map(one, accounts))
+        reports = [*pool.map(one, accounts), *unreadable]
 
     return Report(
         run_id=run_id, as_of=options.as_of, accounts=reports,

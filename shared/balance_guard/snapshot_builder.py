@@ -10,8 +10,6 @@ from balance_guard.adapters.stripe_models import (
     StripeAccount,
     StripeBalance,
     StripeBalanceSettings,
-    StripeCharge,
-    StripeRefund,
     StripeReserveHold,
     StripeReservePlan,
     utc,
@@ -39,7 +37,7 @@ class StripeAccountData:
     balance: StripeBalance
     settings: StripeBalanceSettings | None
     charges: tuple[Charge, ...]
-    blocked_refunds: list[StripeRefund]
+    blocked_refunds: tuple[BlockedRefund, ...]
     holds: list[StripeReserveHold] | None
     plans: dict[str, ReservePlan]
     notices: list[str] = field(default_factory=list)
@@ -67,7 +65,7 @@ def payout_schedule(
         [legacy.weekly_anchor] if legacy and legacy.weekly_anchor else [])
     monthly = (current.monthly_payout_days if current else None) or (
         legacy.monthly_payout_days if legacy else None) or (
-        [legacy.monthly_anchor] if legacy and legacy.monthly_anchor else [])
+        [legacy.monthly_anchor] if legacy and isinstance(legacy.monthly_anchor, int) else [])
     return PayoutSchedule(
         interval=Interval(interval) if interval in Interval._value2member_map_ else Interval.MANUAL,
         weekly_payout_days=tuple(d for d in (w.lower() for w in weekly) if d in WEEKDAYS),
@@ -120,6 +118,8 @@ def build_snapshot(data: StripeAccountData) -> AccountSnapshot:
         default_currency = normalize_currency(account.default_currency or "usd")
     except CurrencyError:
         default_currency = "usd"
+        notices.append(f"default currency {str(account.default_currency)[:16]!r} is not a "
+                       "currency code; checking usd as the default")
     if settings is None:
         notices.append("minimum balance unknown: Stripe did not return the balance settings")
     return AccountSnapshot(
@@ -139,20 +139,8 @@ def build_snapshot(data: StripeAccountData) -> AccountSnapshot:
         prefund_available=_totals(prefunding.available) if prefunding else {},
         prefund_pending=_totals(prefunding.pending) if prefunding else {},
         charges=data.charges,
-        blocked_refunds=tuple(
-            BlockedRefund(id=r.id, currency=r.currency, amount=r.amount,
-                          created=utc(r.created), charge=r.charge)
-            for r in data.blocked_refunds
-        ),
+        blocked_refunds=data.blocked_refunds,
         reserve_holds=None if data.holds is None else tuple(hold_of(h) for h in data.holds),
         reserve_plans=data.plans,
         notices=tuple(notices),
     )
-
-
-def is_blocked(refund: StripeRefund) -> bool:
-    return refund.status == "pending" and refund.pending_reason == "insufficient_funds"
-
-
-def succeeded(charge: StripeCharge) -> bool:
-    return charge.status == "succeeded"

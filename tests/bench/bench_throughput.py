@@ -42,7 +42,7 @@ def _rows(bench: BenchLog, label: str, night: Night, refused: int) -> dict[str, 
     needed = night.reader_requests - refused
     duration = night.report.totals.duration_s
     efficiency = needed / LIMIT_RPS / duration
-    bench.row(NAME, f"{label}: requests (429s)", f"{night.reader_requests:,} ({refused})")
+    bench.row(NAME, f"{label}: requests", f"{night.reader_requests:,} (429: {refused})")
     bench.row(NAME, f"{label}: duration", duration, "s")
     bench.row(NAME, f"{label}: achieved rate", needed / duration, "req/s")
     return {"requests": night.reader_requests, "refused_429": refused, "needed": needed,
@@ -82,8 +82,8 @@ def test_throughput_under_a_rate_limit(bench: BenchLog, tmp_path: Path) -> None:
         a.account_id: a.positions for a in sequential.report.accounts}
     assert product.reader_requests - product_429 == sequential.reader_requests - sequential_429
 
-    bench.row(NAME, "setup", f"{BUILDINGS} buildings, {LATENCY_MS} ms, "
-              f"{LIMIT_RPS:g} req/s limit")
+    bench.title(NAME, f"{BUILDINGS} buildings, one steady-state night, sandbox latency "
+                f"{LATENCY_MS} ms, limit {LIMIT_RPS:g} req/s")
     seq = _rows(bench, "sequential (c=1, unpaced)", sequential, sequential_429)
     prod = _rows(bench, f"product (c={CONCURRENCY}, {MAX_RPS:g} rps)", product, product_429)
     bound = prod["needed"] / LIMIT_RPS

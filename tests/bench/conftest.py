@@ -71,8 +71,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter,
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"python": sys.version.split()[0], "platform": platform.platform(),
                     "cpus": _cpus()},
-        "rows": [row.as_json() for row in log.rows],
-        "details": log.details,
+        "titles": dict(sorted(log.titles.items())),
+        "rows": [row.as_json() for row in log.ordered()],
+        "details": dict(sorted(log.details.items())),
     }
     out.write_text(json.dumps(payload, indent=2, default=str) + "\n", encoding="utf-8")
     terminalreporter.write_line(f"results: {out.relative_to(config.rootpath)}")

@@ -29,6 +29,7 @@ class Night:
     account_requests: int  # made for a connected account (Stripe-Account header)
     platform_requests: int  # the platform's own: /v1/account, /v1/accounts pages
     by_endpoint: dict[str, int]
+    by_account: dict[str, int]
 
 
 def endpoint(path: str) -> str:
@@ -38,24 +39,25 @@ def endpoint(path: str) -> str:
     return f"{head}/{{id}}" if retrieve and ident else path
 
 
-def count(requests: list[RecordedRequest]) -> tuple[int, int, dict[str, int]]:
-    scoped = sum(1 for r in requests if r.stripe_account)
-    by = Counter(endpoint(r.path) for r in requests)
-    return scoped, len(requests) - scoped, dict(sorted(by.items()))
+def by_endpoint(requests: list[RecordedRequest]) -> dict[str, int]:
+    return dict(sorted(Counter(endpoint(r.path) for r in requests).items()))
 
 
 def run(
     sandbox: Sandbox, store: SqliteStateStore, as_of: date, *, max_rps: float | None = None,
-    concurrency: int = 8,
+    concurrency: int = 8, only: tuple[str, ...] = (),
 ) -> Night:
     """One night, as `balance-guard run` makes it: a new reader (process) every night."""
     sandbox.set_clock(as_of)
     sandbox.reset_counters()
     reader = StripeReader(sandbox.secret_key, api_base=sandbox.base_url, max_rps=max_rps)
-    report = run_night(reader, store, None, RunOptions(as_of=as_of, policy=POLICY,
-                                                       concurrency=concurrency))
-    scoped, platform, by = count(sandbox.requests)
-    return Night(report, reader.request_count, scoped, platform, by)
+    report = run_night(reader, store, None, RunOptions(
+        as_of=as_of, policy=POLICY, concurrency=concurrency, only_accounts=only))
+    requests = sandbox.requests
+    accounts = Counter(r.stripe_account for r in requests if r.stripe_account)
+    scoped = sum(accounts.values())
+    return Night(report, reader.request_count, scoped, len(requests) - scoped,
+                 by_endpoint(requests), dict(accounts))
 
 
 def prewarm(sandbox: Sandbox, day: date) -> None:

@@ -32,6 +32,11 @@ class Row:
 class BenchLog:
     rows: list[Row] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
+    titles: dict[str, str] = field(default_factory=dict)
+
+    def title(self, bench: str, text: str) -> None:
+        """What the benchmark ran on, printed above its rows."""
+        self.titles[bench] = text
 
     def row(self, bench: str, metric: str, value: float | int | str, unit: str = "",
             target: str = "", ok: bool | None = None) -> None:
@@ -40,23 +45,28 @@ class BenchLog:
     def detail(self, bench: str, **values: Any) -> None:
         self.details.setdefault(bench, {}).update(values)
 
+    def ordered(self) -> list[Row]:
+        """Rows grouped by benchmark, in the benchmarks' numbered order."""
+        return sorted(self.rows, key=lambda row: row.bench)
+
     def table(self) -> str:
-        header = ("benchmark", "metric", "value", "target", "")
-        lines = [(r.bench, r.metric, r.shown(), r.target,
-                  "" if r.ok is None else ("PASS" if r.ok else "MISS")) for r in self.rows]
-        widths = [max(len(line[i]) for line in [header, *lines]) for i in range(len(header))]
+        rows = self.ordered()
+        header = ("metric", "value", "target", "")
+        cells = [(r.metric, r.shown(), r.target,
+                  "" if r.ok is None else ("PASS" if r.ok else "MISS")) for r in rows]
+        widths = [max(len(c[i]) for c in [header, *cells]) for i in range(len(header))]
 
-        def fmt(cells: tuple[str, ...]) -> str:
-            left = [c.ljust(w) for c, w in zip(cells[:2], widths[:2], strict=True)]
-            right = [cells[2].rjust(widths[2])]
-            rest = [c.ljust(w) for c, w in zip(cells[3:], widths[3:], strict=True)]
-            return "  ".join([*left, *right, *rest]).rstrip()
+        def fmt(line: tuple[str, ...]) -> str:
+            metric, value, target, verdict = line
+            return (f"  {metric.ljust(widths[0])}  {value.rjust(widths[1])}  "
+                    f"{target.ljust(widths[2])}  {verdict}").rstrip()
 
-        rule = "  ".join("-" * w for w in widths)
-        out, previous = [fmt(header), rule], None
-        for row, cells in zip(self.rows, lines, strict=True):
-            if previous is not None and row.bench != previous:
-                out.append("")
-            out.append(fmt(cells if row.bench != previous else ("", *cells[1:])))
-            previous = row.bench
+        out = [fmt(header), "  " + "  ".join("-" * w for w in widths)]
+        previous = None
+        for row, line in zip(rows, cells, strict=True):
+            if row.bench != previous:
+                title = self.titles.get(row.bench)
+                out.append(f"{row.bench}" + (f" — {title}" if title else ""))
+                previous = row.bench
+            out.append(fmt(line))
         return "\n".join(out)

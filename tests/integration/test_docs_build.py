@@ -11,8 +11,8 @@ import pytest
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency
 
-from balance_guard.domain.catalog import MIN_BALANCE_VS_PREFUNDING, entry
-from balance_guard.domain.findings import RuleCode
+from balance_guard.domain.catalog import CAUSES, MIN_BALANCE_VS_PREFUNDING, entry
+from balance_guard.domain.findings import CapacityShortCause, RuleCode
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
@@ -65,6 +65,22 @@ def test_every_rule_has_its_anchor_and_words(site: dict[str, Path], language: st
     for code in RuleCode:
         assert f'<section id="{code.anchor}">' in html, code
         assert entry(code).text(language).title.replace("'", "’") in html, code
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_capacity_rule_lists_every_cause_in_order(site: dict[str, Path], language: str) -> None:
+    html = page(site, language, "rules")
+    section = html[html.index('<section id="rule-refund-capacity-short">'):]
+    section = section[:section.index("</section>")]
+    flat = " ".join(section.replace("\u00a0", " ").replace("\u202f", " ").split())
+    positions = []
+    for cause in CapacityShortCause:
+        literal = f'<span class="pre">{cause.value}</span>'
+        assert literal in flat, cause
+        positions.append(flat.index(literal))
+        words = " ".join(CAUSES[cause][language].replace("'", "’").split())
+        assert words in flat, cause
+    assert positions == sorted(positions)
 
 
 def test_switcher_links_every_page_to_itself_in_the_other_language(

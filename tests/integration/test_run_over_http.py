@@ -273,3 +273,50 @@ def test_second_night_reads_incrementally_and_sees_prefund_use(serve: Any, tmp_p
     # and five reads for the building.
     assert first >= 3 + 5
     assert second == 2 + 5
+
+
+def test_a_malformed_account_in_the_list_is_reported_not_lost(serve: Any, tmp_path: Path) -> None:
+    sandbox = serve(scenario(account("acct_oddaccnt1", object_overrides={
+        "account": {"metadata": "not a mapping"}}), account("acct_healthy01")))
+    code, report = run_cli(sandbox, tmp_path)
+    accounts = by_id(report)
+    assert code == 1
+    assert accounts["acct_oddaccnt1"]["status"] == "error"
+    assert "malformed account" in accounts["acct_oddaccnt1"]["error"]
+    assert accounts["acct_healthy01"]["status"] == "ok"
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({"STRIPE_MAX_RPS": "abc"}, "max-rps"),
+    ({"BALANCE_GUARD_TIMEZONE": "Mars/Olympus"}, "time zone"),
+    ({"BALANCE_GUARD_LOOKBACK_DAYS": "0"}, "exposure_lookback_days"),
+])
+def test_configuration_errors_exit_two_with_one_line(
+    env: dict[str, str], message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    try:
+        code = main(["run", "--as-of", AS_OF, "--state", str(tmp_path / "s.sqlite")])
+    except SystemExit as exit_:  # argparse reports its own errors this way
+        code = int(exit_.code or 0)
+    assert code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_a_future_night_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["run", "--as-of", "2999-01-01", "--state", str(tmp_path / "s.sqlite")])
+    assert code == 2
+    assert "future" in capsys.readouterr().err
+
+
+def test_check_does_not_move_the_nightly_baseline(serve: Any, tmp_path: Path) -> None:
+    sandbox = serve(scenario(account("acct_healthy01")))
+    state = tmp_path / "state.sqlite"
+    code = main(["check", "acct_healthy01", "--stripe-api-base", sandbox.base_url,
+                 "--api-key", KEY, "--as-of", AS_OF, "--state", str(state)])
+    assert code == 0
+    from balance_guard.adapters.state_store import SqliteStateStore
+
+    assert SqliteStateStore(state).load("acct_healthy01").cursor is None

@@ -40,7 +40,9 @@ def test_every_rule_code_and_cause_occurs(
     findings = [f for r in reports for a in r["accounts"] for f in a["findings"]]
     assert {f["code"] for f in findings} == {code.value for code in RuleCode}
     causes = {f["details"]["cause"] for f in findings if "cause" in f["details"]}
-    assert causes == {cause.value for cause in CapacityShortCause}
+    spec_causes = {"manual_payouts", "no_minimum_balance", "minimum_below_exposure",
+                   "balance_below_minimum"}
+    assert spec_causes <= causes <= {cause.value for cause in CapacityShortCause}
 
 
 def test_the_platform_mixes_languages_currencies_and_schedules(

@@ -10,8 +10,8 @@ from email.message import EmailMessage
 
 import pytest
 
-from balance_guard.domain.catalog import CATALOG, LABELS
-from balance_guard.domain.findings import Finding, RuleCode, most_severe_first
+from balance_guard.domain.catalog import CATALOG, CAUSES, LABELS
+from balance_guard.domain.findings import CapacityShortCause, Finding, RuleCode, most_severe_first
 from balance_guard.emails.render import (
     RenderedEmail,
     build_message,
@@ -31,8 +31,7 @@ SAMPLES: dict[RuleCode, Finding] = {
     RuleCode.REFUND_BLOCKED: Finding.of(RuleCode.REFUND_BLOCKED, "cad", 45_000, refunds=2),
     RuleCode.REFUND_CAPACITY_SHORT: Finding.of(
         RuleCode.REFUND_CAPACITY_SHORT, "cad", 182_000, exposure=240_000, capacity=58_000,
-        cause="no_minimum_balance", available=120_000, prefund=58_000, minimum=None,
-        minimum_balance_known=True),
+        cause="no_minimum_balance", available=120_000, prefund=58_000, minimum=None),
     RuleCode.MIN_BALANCE_NOT_SET: Finding.of(RuleCode.MIN_BALANCE_NOT_SET, "cad", 250_000,
                                              exposure=240_000),
     RuleCode.MIN_BALANCE_BELOW_EXPOSURE: Finding.of(
@@ -190,6 +189,39 @@ def test_capacity_short_names_its_cause() -> None:
     email = render([SAMPLES[RuleCode.REFUND_CAPACITY_SHORT]], ("en",))
 
     assert "No minimum balance is set, so each automatic payout" in email.text
+
+
+@pytest.mark.parametrize("cause", list(CapacityShortCause))
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_every_capacity_cause_is_shown_in_the_readers_language(
+    cause: CapacityShortCause, language: str,
+) -> None:
+    finding = SAMPLES[RuleCode.REFUND_CAPACITY_SHORT]
+    short = finding.model_copy(update={"details": {**finding.details, "cause": cause.value}})
+
+    email = render([short], (language,))
+
+    other = "en" if language == "fr" else "fr"
+    for body in (plain(email.text), plain(visible_html(email.html))):
+        flat = " ".join(body.split())
+        assert plain(CAUSES[cause][language]) in flat
+        assert plain(CAUSES[cause][other]) not in flat
+        assert "{" not in flat
+        for different in CapacityShortCause:
+            if different is not cause:
+                assert plain(CAUSES[different][language]) not in flat
+
+
+def test_unknown_minimum_balance_is_not_called_missing() -> None:
+    finding = SAMPLES[RuleCode.REFUND_CAPACITY_SHORT]
+    unknown = finding.model_copy(update={"details": {
+        **finding.details, "cause": "minimum_balance_unknown", "capacity": 58_000}})
+
+    text = " ".join(render([unknown], ("en",)).text.split())
+
+    assert "could not read the building's minimum balance from Stripe" in text
+    assert "No minimum balance is set" not in text
+    assert "support team to confirm" in text
 
 
 def test_bilingual_is_french_first_then_english() -> None:

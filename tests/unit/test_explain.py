@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from balance_guard.domain.catalog import CAUSES, entry
-from balance_guard.domain.findings import RuleCode
+from balance_guard.domain.findings import CapacityShortCause, RuleCode
 from balance_guard.explain import (
     UnknownLanguageError,
     UnknownRuleError,
@@ -48,6 +48,15 @@ def test_capacity_short_lists_every_cause(language: str) -> None:
     for cause, texts in CAUSES.items():
         assert cause.value in flat
         assert texts[language] in flat
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_causes_are_one_bullet_each_in_the_order_the_rules_name_them(language: str) -> None:
+    out = render_explain("REFUND_CAPACITY_SHORT", language, BASE)
+    bullets = [line[4:].split(" ")[0].rstrip(":") for line in out.splitlines()
+               if line.startswith("  - ")]
+    assert bullets == [cause.value for cause in CapacityShortCause]
+    assert "minimum_balance_unknown" in bullets
 
 
 def test_other_rules_list_no_causes() -> None:
@@ -115,7 +124,9 @@ def test_default_arguments_give_english_and_the_example_help_site() -> None:
     assert "https://help.example.com/en/rules.html#rule-negative-balance" in out
 
 
-def test_lines_stay_readable_in_a_terminal() -> None:
-    out = render_explain("REFUND_CAPACITY_SHORT", "fr", BASE)
-    body = [line for line in out.splitlines()[2:] if not line.startswith("En savoir plus")]
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_lines_stay_readable_in_a_terminal(language: str) -> None:
+    out = render_explain("REFUND_CAPACITY_SHORT", language, BASE)
+    body = [line for line in out.splitlines()[2:]
+            if not line.startswith(("En savoir plus", "Learn more"))]
     assert all(len(line) <= 78 for line in body)

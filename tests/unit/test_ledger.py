@@ -3,55 +3,123 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from balance_guard.domain.ledger import (
+    READ_OVERLAP_SECONDS,
     AccountState,
     StoredCharge,
-    merge_charges,
-    read_since,
+    StoredRefund,
+    blocked_refunds,
+    charges_since,
+    exposure_charges,
+    incremental,
+    merge,
     read_until,
     refunds_since,
     remember_prefund,
 )
 
-
-def stored(refundable: int, created: int = 1_000) -> StoredCharge:
-    return StoredCharge(currency="cad", refundable=refundable, created=created)
-
-
-def test_fresh_charges_replace_kept_ones_and_ignore_new_refunds() -> None:
-    merged = merge_charges({"ch_1": stored(10_000)}, [("ch_1", stored(4_000))],
-                           [("ch_1", 6_000)], oldest=0)
-    assert merged["ch_1"].refundable == 4_000
+NIGHT = date(2026, 8, 2)
+LOOKBACK = 1_000
 
 
-def test_new_refunds_reduce_kept_charges() -> None:
-    merged = merge_charges({"ch_1": stored(10_000)}, [], [("ch_1", 2_500), (None, 99)], oldest=0)
-    assert merged["ch_1"].refundable == 7_500
+def charge(amount: int, refunded: int = 0, status: str = "succeeded",
+           created: int = 5_000) -> StoredCharge:
+    return StoredCharge(currency="cad", amount=amount, amount_refunded=refunded, status=status,
+                        created=created)
 
 
-def test_fully_refunded_and_too_old_charges_are_dropped() -> None:
-    merged = merge_charges({"ch_1": stored(10_000), "ch_2": stored(5_000, created=10)}, [],
-                           [("ch_1", 10_000)], oldest=100)
-    assert merged == {}
+def refund(amount: int, status: str = "succeeded", charge_id: str = "ch_1",
+           reason: str | None = None, created: int = 6_000) -> StoredRefund:
+    return StoredRefund(charge=charge_id, currency="cad", amount=amount, status=status,
+                        pending_reason=reason, created=created)
+
+
+def state(**fields: object) -> AccountState:
+    base: dict[str, object] = {"last_as_of": date(2026, 8, 1), "cursor": 9_000,
+                               "lookback_start": LOOKBACK}
+    base.update(fields)
+    return AccountState.model_validate(base)
+
+
+def refundable(charges: dict[str, StoredCharge], refunds: dict[str, StoredRefund]) -> int:
+    [only] = exposure_charges(charges, refunds)
+    return only.refundable
+
+
+def test_a_refund_read_twice_counts_once() -> None:
+    kept = state(charges={"ch_1": charge(100_000)}, refunds={"re_1": refund(40_000)})
+    charges, refunds = merge(kept, {}, {"re_1": refund(40_000)}, LOOKBACK, True)
+    assert refundable(charges, refunds) == 60_000
+
+
+def test_a_refund_already_in_amount_refunded_is_not_subtracted_again() -> None:
+    charges, refunds = merge(state(), {"ch_1": charge(100_000, refunded=40_000)},
+                             {"re_1": refund(40_000)}, LOOKBACK, True)
+    assert refundable(charges, refunds) == 60_000
+
+
+def test_refunds_we_never_read_still_count_through_amount_refunded() -> None:
+    charges, refunds = merge(state(), {"ch_1": charge(100_000, refunded=75_000)}, {},
+                             LOOKBACK, True)
+    assert refundable(charges, refunds) == 25_000
+
+
+def test_a_cancelled_refund_gives_the_amount_back() -> None:
+    kept = state(charges={"ch_1": charge(100_000)},
+                 refunds={"re_1": refund(100_000, "pending", reason="insufficient_funds")})
+    charges, refunds = merge(kept, {}, {"re_1": refund(100_000, "canceled")}, LOOKBACK, True)
+    assert refundable(charges, refunds) == 100_000
+    assert blocked_refunds(refunds) == ()
+
+
+def test_a_pending_charge_is_reread_and_counts_once_it_succeeds() -> None:
+    kept = state(charges={"ch_1": charge(250_000, status="pending", created=2_000)})
+    assert charges_since(kept, LOOKBACK, True) == 2_000
+    charges, refunds = merge(kept, {}, {}, LOOKBACK, True)
+    assert exposure_charges(charges, refunds) == ()
+    charges, refunds = merge(kept, {"ch_1": charge(250_000, created=2_000)}, {}, LOOKBACK, True)
+    assert refundable(charges, refunds) == 250_000
+
+
+def test_failed_and_too_old_charges_are_dropped_with_their_refunds() -> None:
+    kept = state(charges={"ch_old": charge(5_000, created=10)},
+                 refunds={"re_old": refund(1_000, charge_id="ch_old")})
+    charges, refunds = merge(kept, {"ch_1": charge(9_000, status="failed")}, {}, LOOKBACK, True)
+    assert charges == {}
+    assert refunds == {}
+
+
+def test_blocked_refunds_are_the_pending_ones_waiting_for_funds() -> None:
+    refunds = {"re_1": refund(5_000, "pending", reason="insufficient_funds"),
+               "re_2": refund(7_000, "pending", reason="processing")}
+    assert [b.id for b in blocked_refunds(refunds)] == ["re_1"]
+
+
+def test_pending_refunds_are_reread_until_they_settle() -> None:
+    kept = state(refunds={"re_1": refund(5_000, "pending", created=3_000)})
+    assert refunds_since(kept, LOOKBACK, True) == 3_000
+    assert refunds_since(state(), LOOKBACK, True) == 9_000 - READ_OVERLAP_SECONDS
+
+
+def test_later_nights_read_from_the_cursor_with_an_overlap() -> None:
+    assert charges_since(state(), LOOKBACK, True) == 9_000 - READ_OVERLAP_SECONDS
 
 
 def test_a_first_night_scans_the_whole_lookback() -> None:
-    assert read_since(AccountState(), date(2026, 8, 1), 500) == 500
+    assert not incremental(AccountState(), NIGHT, LOOKBACK)
+    assert charges_since(AccountState(), LOOKBACK, False) == LOOKBACK
+    assert refunds_since(AccountState(), LOOKBACK, False) == LOOKBACK
 
 
-def test_later_nights_read_from_the_cursor() -> None:
-    state = AccountState(last_as_of=date(2026, 7, 31), cursor=9_000)
-    assert read_since(state, date(2026, 8, 1), 500) == 9_000
+def test_rechecking_an_older_night_or_a_wider_lookback_scans_again() -> None:
+    assert incremental(state(), NIGHT, LOOKBACK)
+    assert not incremental(state(last_as_of=date(2026, 8, 3)), NIGHT, LOOKBACK)
+    assert not incremental(state(), NIGHT, LOOKBACK - 1)
 
 
-def test_rechecking_an_older_night_does_a_full_scan() -> None:
-    state = AccountState(last_as_of=date(2026, 8, 2), cursor=9_000)
-    assert read_since(state, date(2026, 8, 1), 500) == 500
-
-
-def test_refunds_are_reread_from_the_oldest_still_blocked() -> None:
-    state = AccountState(blocked_refunds={"re_1": 7_000, "re_2": 8_000})
-    assert refunds_since(state, 9_000) == 7_000
-    assert refunds_since(AccountState(), 9_000) == 9_000
+def test_a_full_scan_forgets_what_was_kept() -> None:
+    kept = state(charges={"ch_1": charge(100_000)})
+    charges, _ = merge(kept, {}, {}, LOOKBACK, False)
+    assert charges == {}
 
 
 def test_a_past_night_reads_until_its_end_and_today_until_now() -> None:
@@ -64,6 +132,6 @@ def test_previous_prefund_is_the_last_check_strictly_before_the_run_date() -> No
     history = remember_prefund({}, date(2026, 7, 30), {"cad": 1})
     history = remember_prefund(history, date(2026, 7, 31), {"cad": 2})
     history = remember_prefund(history, date(2026, 8, 1), {"cad": 3})
-    state = AccountState(prefund_history=history)
-    assert state.previous_prefund(date(2026, 8, 1)) == (date(2026, 7, 31), {"cad": 2})
-    assert state.previous_prefund(date(2026, 7, 30)) == (None, {})
+    kept = AccountState(prefund_history=history)
+    assert kept.previous_prefund(date(2026, 8, 1)) == (date(2026, 7, 31), {"cad": 2})
+    assert kept.previous_prefund(date(2026, 7, 30)) == (None, {})

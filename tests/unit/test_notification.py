@@ -195,7 +195,7 @@ def test_within_a_severity_the_news_comes_first() -> None:
 
 
 def test_release_keys_are_per_currency_and_date() -> None:
-    assert finding_keys(upcoming("2026-08-10", "2026-08-14")) == (
+    assert finding_keys(upcoming("2026-08-10", "2026-08-14"), day(1)) == (
         "RESERVE_RELEASE_UPCOMING:usd:2026-08-10", "RESERVE_RELEASE_UPCOMING:usd:2026-08-14")
 
 
@@ -206,7 +206,7 @@ def test_release_dates_fall_back_to_the_accounts_releases() -> None:
                 ReserveRelease(currency="cad", amount=1, release_date=date(2026, 8, 20),
                                payout_date=None, arrival_date=None))
 
-    assert finding_keys(bare, releases) == ("RESERVE_RELEASE_UPCOMING:usd:2026-08-31",)
+    assert finding_keys(bare, day(1), releases) == ("RESERVE_RELEASE_UPCOMING:usd:2026-08-31",)
 
 
 def prefund_used(previous: int, current: int) -> Finding:
@@ -219,9 +219,36 @@ def test_prefund_drop_is_sent_once_per_drop() -> None:
 
     assert due(box.night(day(1), [prefund_used(50_000, 30_000)])) == [
         ("PREFUND_USED", "cad", Reason.NEW_PREFUND_DROP)]
-    assert box.night(day(2), [prefund_used(50_000, 30_000)]) is None
+    assert box.night(day(1), [prefund_used(50_000, 30_000)]) is None  # a second run of day 1
+    assert box.night(day(2), []) is None  # still 30 000: the rule compares with day 1
     assert due(box.night(day(3), [prefund_used(30_000, 10_000)])) == [
         ("PREFUND_USED", "cad", Reason.NEW_PREFUND_DROP)]
+
+
+def test_the_same_drop_again_after_a_refill_is_a_new_drop() -> None:
+    box = Mailbox()
+    assert due(box.night(day(1), [prefund_used(50_000, 30_000)])) == [
+        ("PREFUND_USED", "cad", Reason.NEW_PREFUND_DROP)]
+    assert box.night(day(2), []) is None  # refilled to 50 000: no finding
+    assert box.night(day(3), []) is None
+
+    again = box.night(day(5), [prefund_used(50_000, 30_000)])  # same levels, days later
+
+    assert due(again) == [("PREFUND_USED", "cad", Reason.NEW_PREFUND_DROP)]
+    assert box.night(day(5), [prefund_used(50_000, 30_000)]) is None  # day 5 re-run
+
+
+def test_prefund_drops_are_keyed_by_currency_and_run_date() -> None:
+    cad = prefund_used(50_000, 30_000)
+    usd = cad.model_copy(update={"currency": "usd"})
+
+    assert finding_keys(cad, day(5)) == ("PREFUND_USED:cad:2026-08-05",)
+    assert finding_keys(usd, day(5)) == ("PREFUND_USED:usd:2026-08-05",)
+    assert finding_keys(cad, day(6)) != finding_keys(cad, day(5))
+    decision = decide([cad, usd], {}, day(5), POLICY)
+    assert decision is not None
+    assert [r.key for r in decision.records] == ["PREFUND_USED:cad:2026-08-05",
+                                                 "PREFUND_USED:usd:2026-08-05"]
 
 
 def test_a_new_drop_lists_the_warnings_already_sent_without_making_them_due() -> None:
@@ -249,7 +276,7 @@ def test_same_rule_in_two_currencies_is_two_findings() -> None:
 @pytest.mark.parametrize("code", [c for c in RuleCode if c.severity is Severity.CRITICAL])
 def test_every_critical_code_sends_even_if_sent_yesterday(code: RuleCode) -> None:
     finding = Finding.of(code, "cad", 100)
-    history = {k: SentRecord(k, day(1)) for k in finding_keys(finding)}
+    history = {k: SentRecord(k, day(1)) for k in finding_keys(finding, day(1))}
 
     assert due(decide([finding], history, day(2), POLICY)) == [
         (code.value, "cad", Reason.CRITICAL)]

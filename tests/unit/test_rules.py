@@ -215,7 +215,14 @@ def test_unknown_minimum_is_not_reported_as_missing() -> None:
     s = snap(minimum_balances=None, charges=(charge(10_000),), available={"cad": 50_000})
     findings = run(s)
     assert RuleCode.MIN_BALANCE_NOT_SET not in codes(findings)
-    assert one(findings, RuleCode.REFUND_CAPACITY_SHORT).details["minimum_balance_known"] is False
+    assert one(findings, RuleCode.REFUND_CAPACITY_SHORT).details["cause"] == (
+        "minimum_balance_unknown")
+
+
+def test_unknown_minimum_on_manual_payouts_is_still_a_manual_payouts_cause() -> None:
+    s = snap(minimum_balances=None, schedule=PayoutSchedule(interval=Interval.MANUAL),
+             charges=(charge(10_000),))
+    assert one(run(s), RuleCode.REFUND_CAPACITY_SHORT).details["cause"] == "manual_payouts"
 
 
 # -- MIN_BALANCE_BELOW_EXPOSURE ----------------------------------------------------------

@@ -5,12 +5,17 @@ Locally that is one SQLite file; on AWS the DynamoDB table implements the same P
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from pathlib import Path
 from typing import Protocol
 
+from pydantic import ValidationError
+
 from balance_guard.domain.ledger import AccountState
+
+log = logging.getLogger(__name__)
 
 
 class StateStore(Protocol):
@@ -39,7 +44,15 @@ class SqliteStateStore:
             row = self._db.execute(
                 "SELECT state FROM account_state WHERE account_id = ?", (account_id,)
             ).fetchone()
-        return AccountState.model_validate_json(row[0]) if row else AccountState()
+        if not row:
+            return AccountState()
+        try:
+            return AccountState.model_validate_json(row[0])
+        except ValidationError:
+            # A state that no longer parses costs one full re-read, not a failed account
+            # every night; PREFUND_USED skips a night for lack of a previous level.
+            log.warning("unreadable state for %s: starting afresh", account_id)
+            return AccountState()
 
     def save(self, account_id: str, state: AccountState) -> None:
         with self._lock:

@@ -39,7 +39,7 @@ class StripeSchedule(_Model):
     delay_days: int | None = None
     weekly_anchor: str | None = None
     weekly_payout_days: list[str] | None = None
-    monthly_anchor: int | None = None
+    monthly_anchor: int | str | None = None  # Stripe may add named anchors; only days count
     monthly_payout_days: list[int] | None = None
 
 
@@ -60,7 +60,7 @@ class StripeAccount(_Model):
     email: str | None = None
     business_profile: StripeBusinessProfile | None = None
     country: str | None = None
-    default_currency: Currency | None = None
+    default_currency: str | None = None  # normalised by the snapshot builder, with a fallback
     metadata: dict[str, Any] = Field(default_factory=dict)
     payouts_enabled: bool | None = None
     settings: StripeAccountSettings | None = None

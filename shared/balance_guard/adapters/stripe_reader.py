@@ -8,6 +8,7 @@ the run looping.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -46,19 +47,28 @@ class AccountReadError(Exception):
 
 @dataclass
 class Listing(Generic[T]):
-    """Validated items of a list, and a note for each item Stripe sent malformed."""
+    """Validated items of a list, a note for each item Stripe sent malformed, and the ids
+    of those malformed items (so a malformed account is reported, not silently skipped)."""
 
     items: list[T]
     notices: list[str]
+    rejected: list[tuple[str, str]]
+
+
+# Stripe echoes a key's prefix and last four characters in some errors ("sk_test_****1234"):
+# anything shaped like a key goes, whatever part of it is shown.
+_KEY_SHAPED = re.compile(r"\b[a-z]{2,4}_(?:test|live)_[A-Za-z0-9*_]*")
+
+
+def redact(text: str) -> str:
+    return _KEY_SHAPED.sub("[redacted key]", text)
 
 
 def describe(error: stripe.StripeError) -> str:
     """A one-line reason fit for a report: status and Stripe's message, never credentials."""
     status = error.http_status or "network"
-    message = (error.user_message or type(error).__name__).split("\n")[0]
-    if "sk_" in message or "rk_" in message:
-        message = type(error).__name__
-    return f"Stripe {status}: {message[:200]}"
+    message = " ".join((error.user_message or type(error).__name__).split())
+    return f"Stripe {status}: {redact(message)[:300]}"
 
 
 class StripeReader:
@@ -133,10 +143,14 @@ class StripeReader:
         try:
             listing = self._list("/v1/reserve/holds", account, StripeReserveHold, {},
                                  version=RESERVES_API_VERSION)
-        except (stripe.InvalidRequestError, stripe.PermissionError) as error:
-            # A preview API the platform is not enrolled in: reserves are unknown, not failed.
-            log.info("reserves unavailable: %s", describe(error))
+        except stripe.PermissionError as error:
+            # A preview API the platform is not enrolled in: reserves are unknown for every
+            # account, not a failed check, and not worth asking again tonight.
+            log.info("reserves unavailable on this platform: %s", describe(error))
             self.reserves_available = False
+            return None
+        except stripe.InvalidRequestError as error:
+            log.info("reserves unavailable for %s: %s", account, describe(error))
             return None
         self.reserves_available = True
         return listing
@@ -179,16 +193,18 @@ class StripeReader:
         self, path: str, account: str | None, model: type[M], filters: dict[str, Any],
         version: str | None = None,
     ) -> Listing[M]:
-        items: list[M] = []
-        notices: list[str] = []
+        listing: Listing[M] = Listing([], [], [])
         for raw in self._pages(lambda params: self._get(path, account, params, version), filters):
             try:
-                items.append(model.model_validate(raw))
+                listing.items.append(model.model_validate(raw))
             except ValidationError as error:
                 ident = raw.get("id") if isinstance(raw, dict) else None
-                notices.append(f"skipped a malformed object from {path} ({str(ident)[:40]}): "
-                               f"{_first_problem(error)}")
-        return Listing(items, notices)
+                problem = _first_problem(error)
+                listing.notices.append(
+                    f"skipped a malformed object from {path} ({str(ident)[:40]}): {problem}")
+                if isinstance(ident, str):
+                    listing.rejected.append((ident[:80], problem))
+        return listing
 
     @staticmethod
     def _pages(

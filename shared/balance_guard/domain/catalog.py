@@ -156,7 +156,7 @@ CATALOG: dict[RuleCode, CatalogEntry] = dict([
             why=(
                 "Your refund exposure in this currency is larger than your guaranteed "
                 "capacity. The cause shown with this message says which protection is "
-                "missing or too small."
+                "missing, too small or could not be confirmed."
             ),
             action=(
                 "Ask the platform's support team to set or raise your minimum balance to at "
@@ -180,7 +180,7 @@ CATALOG: dict[RuleCode, CatalogEntry] = dict([
             why=(
                 "Dans cette devise, votre exposition aux remboursements dépasse votre "
                 "capacité garantie. La cause indiquée avec ce message précise quelle "
-                "protection manque ou est trop faible."
+                "protection manque, est trop faible ou n'a pas pu être confirmée."
             ),
             action=(
                 "Demandez à l'équipe de soutien de la plateforme de fixer ou d'augmenter "
@@ -540,6 +540,23 @@ CAUSES: dict[CapacityShortCause, dict[str, str]] = {
             "Les versements de ce compte sont manuels ou suspendus : aucun solde minimum ne "
             "s'applique, seuls le solde du jour et le solde de préfinancement comptent, et un "
             "versement manuel pourrait vider le solde à tout moment."
+        ),
+    },
+    # Payouts are automatic but Stripe would not show the balance settings (rules.py):
+    # capacity counts only the prefunding, and the reader must get the minimum confirmed.
+    CapacityShortCause.MINIMUM_BALANCE_UNKNOWN: {
+        "en": (
+            "We could not read the building's minimum balance from Stripe, so we cannot tell "
+            "whether one is set, and only the prefunding balance is counted as sure to be there. "
+            "Ask the platform's support team to confirm that a minimum balance is set to at "
+            "least the refund exposure, or add the missing amount to your prefunding balance."
+        ),
+        "fr": (
+            "Nous n'avons pas pu lire le solde minimum de l'immeuble chez Stripe : nous ne "
+            "savons donc pas s'il y en a un, et seul le solde de préfinancement est compté "
+            "comme assuré. Demandez à l'équipe de soutien de la plateforme de confirmer qu'un "
+            "solde minimum est fixé et qu'il atteint au moins l'exposition aux remboursements, "
+            "ou versez la somme manquante dans votre solde de préfinancement."
         ),
     },
     CapacityShortCause.NO_MINIMUM_BALANCE: {

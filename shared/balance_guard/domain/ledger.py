@@ -1,23 +1,28 @@
 """What one account's refund exposure is built from, kept between nights.
 
 A full scan of 90 days of charges every night would cost one request per 100 charges per
-account. Instead each night reads only charges and refunds created since the previous read
-(the cursor) and folds them into the charges kept from earlier nights. Charges read fresh
-carry Stripe's current `amount_refunded`; charges kept from earlier nights are reduced by
-the refunds created since.
+account. Instead each night reads only the charges and refunds created since the previous
+read, plus those still pending (a bank-debit payment that succeeds days later, a refund
+waiting for funds), and merges them by id into what earlier nights kept.
+
+What is still refundable on a charge is its amount less its refunds. Refunds are kept by
+id, so reading one twice (the reads overlap on purpose, for clock skew and Stripe's list
+lag) never counts it twice; the charge's own `amount_refunded` covers refunds we could not
+read. The larger of the two is used, never their sum.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from balance_guard.domain.snapshot import Charge, ReservePlan
+from balance_guard.domain.snapshot import BlockedRefund, Charge, ReservePlan
 
-# Refunds in these states have taken (or are taking) money back from a charge.
+# Refunds in these states have taken (or are taking) money back from their charge.
 REFUND_TAKES_MONEY = frozenset({"pending", "succeeded", "requires_action"})
+READ_OVERLAP_SECONDS = 600
 PREFUND_HISTORY_KEPT = 60  # nights of prefunding levels kept: enough for any reminder window
 
 
@@ -25,8 +30,29 @@ class StoredCharge(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     currency: str
-    refundable: int
+    amount: int
+    amount_refunded: int = 0
+    status: str = "succeeded"
     created: int  # unix seconds
+
+
+class StoredRefund(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    charge: str | None = None
+    currency: str
+    amount: int
+    status: str | None = None
+    pending_reason: str | None = None
+    created: int
+
+    @property
+    def takes_money(self) -> bool:
+        return self.status in REFUND_TAKES_MONEY
+
+    @property
+    def blocked(self) -> bool:
+        return self.status == "pending" and self.pending_reason == "insufficient_funds"
 
 
 class AccountState(BaseModel):
@@ -34,8 +60,9 @@ class AccountState(BaseModel):
 
     last_as_of: date | None = None
     cursor: int | None = None  # unix seconds up to which charges and refunds were read
+    lookback_start: int | None = None  # the oldest charge the kept ones were read from
     charges: dict[str, StoredCharge] = Field(default_factory=dict)
-    blocked_refunds: dict[str, int] = Field(default_factory=dict)  # id -> created
+    refunds: dict[str, StoredRefund] = Field(default_factory=dict)
     prefund_history: dict[date, dict[str, int]] = Field(default_factory=dict)
     reserve_plans: dict[str, ReservePlan] = Field(default_factory=dict)
 
@@ -54,54 +81,84 @@ def read_until(as_of: date, now: datetime) -> int:
     return int(min(now, end_of_day).timestamp())
 
 
-def read_since(state: AccountState, as_of: date, lookback_start: int) -> int:
-    """Where tonight's read of charges starts: the cursor when it is usable, else a full scan.
+def incremental(state: AccountState, as_of: date, lookback_start: int) -> bool:
+    """Whether tonight may build on what earlier nights kept, rather than scan the lookback.
 
-    A cursor from a later run date (someone re-checking an older night) is not reused.
+    Not after a check of a later night (someone re-checking an older one), nor when the
+    lookback was widened since the kept charges were read.
     """
-    if state.cursor is None or state.last_as_of is None or state.last_as_of > as_of:
+    return (
+        state.cursor is not None
+        and state.last_as_of is not None
+        and state.last_as_of <= as_of
+        and state.lookback_start is not None
+        and state.lookback_start <= lookback_start
+    )
+
+
+def charges_since(state: AccountState, lookback_start: int, is_incremental: bool) -> int:
+    """Read charges from the cursor (with overlap) or from the oldest one still pending."""
+    if not is_incremental or state.cursor is None:
         return lookback_start
-    return max(state.cursor, lookback_start)
+    pending = [c.created for c in state.charges.values() if c.status == "pending"]
+    return max(min([state.cursor - READ_OVERLAP_SECONDS, *pending]), lookback_start)
 
 
-def refunds_since(state: AccountState, charges_since: int) -> int:
-    """Refunds are read from the charge cursor, or from the oldest refund still blocked."""
-    return min([charges_since, *state.blocked_refunds.values()])
+def refunds_since(state: AccountState, lookback_start: int, is_incremental: bool) -> int:
+    """Read refunds from the cursor (with overlap) or from the oldest one still pending."""
+    if not is_incremental or state.cursor is None:
+        return lookback_start
+    pending = [r.created for r in state.refunds.values() if r.status == "pending"]
+    return min([state.cursor - READ_OVERLAP_SECONDS, *pending])
 
 
-def merge_charges(
-    kept: dict[str, StoredCharge],
-    fresh: Iterable[tuple[str, StoredCharge]],
-    new_refunds: Iterable[tuple[str | None, int]],
-    oldest: int,
-) -> dict[str, StoredCharge]:
-    """Fold tonight's charges and refunds into the kept ones; drop what cannot be refunded.
-
-    `new_refunds` are (charge id, amount) of refunds created after the previous cursor; they
-    reduce only charges kept from earlier nights, since fresh ones already count them.
-    """
-    merged = dict(kept)
-    fresh_ids: set[str] = set()
-    for charge_id, charge in fresh:
-        merged[charge_id] = charge
-        fresh_ids.add(charge_id)
-    for refunded_id, amount in new_refunds:
-        if refunded_id in merged and refunded_id not in fresh_ids:
-            old = merged[refunded_id]
-            merged[refunded_id] = old.model_copy(update={"refundable": old.refundable - amount})
-    return {
+def merge(
+    state: AccountState,
+    fresh_charges: dict[str, StoredCharge],
+    fresh_refunds: dict[str, StoredRefund],
+    lookback_start: int,
+    is_incremental: bool,
+) -> tuple[dict[str, StoredCharge], dict[str, StoredRefund]]:
+    """Tonight's reads over the kept ones, by id; what can no longer matter is dropped."""
+    kept_charges = state.charges if is_incremental else {}
+    kept_refunds = state.refunds if is_incremental else {}
+    charges = {
         charge_id: charge
-        for charge_id, charge in merged.items()
-        if charge.refundable > 0 and charge.created >= oldest
+        for charge_id, charge in {**kept_charges, **fresh_charges}.items()
+        if charge.status in {"succeeded", "pending"} and charge.created >= lookback_start
     }
+    refunds = {
+        refund_id: refund
+        for refund_id, refund in {**kept_refunds, **fresh_refunds}.items()
+        if refund.charge in charges or refund.status == "pending"
+    }
+    return charges, refunds
 
 
-def as_charges(stored: dict[str, StoredCharge]) -> tuple[Charge, ...]:
-    """The kept charges in the snapshot's shape (refundable as amount, nothing refunded)."""
+def exposure_charges(
+    charges: dict[str, StoredCharge], refunds: dict[str, StoredRefund]
+) -> tuple[Charge, ...]:
+    """Succeeded charges with what has been refunded on each, for the exposure rule."""
+    refunded: dict[str, int] = defaultdict(int)
+    for refund in refunds.values():
+        if refund.charge is not None and refund.takes_money:
+            refunded[refund.charge] += refund.amount
     return tuple(
-        Charge(id=charge_id, currency=c.currency, amount=c.refundable, amount_refunded=0,
+        Charge(id=charge_id, currency=c.currency, amount=c.amount,
+               amount_refunded=min(max(c.amount_refunded, refunded[charge_id]), c.amount),
                created=datetime.fromtimestamp(c.created, tz=UTC))
-        for charge_id, c in sorted(stored.items())
+        for charge_id, c in sorted(charges.items())
+        if c.status == "succeeded"
+    )
+
+
+def blocked_refunds(refunds: dict[str, StoredRefund]) -> tuple[BlockedRefund, ...]:
+    """Refunds Stripe is holding because the account lacks the funds, as of tonight."""
+    return tuple(
+        BlockedRefund(id=refund_id, currency=r.currency, amount=r.amount, charge=r.charge,
+                      created=datetime.fromtimestamp(r.created, tz=UTC))
+        for refund_id, r in sorted(refunds.items())
+        if r.blocked
     )
 
 

@@ -1,9 +1,11 @@
 """Money in Stripe's minor units.
 
 Stripe sends every amount as an integer in the currency's smallest unit. How many decimals
-that unit has is Stripe's rule, which differs from ISO 4217 for a few currencies (Stripe
-treats ISK and UGX as zero-decimal, for instance), so the lists below follow Stripe's
-"Zero-decimal currencies" and "Three-decimal currencies" documentation.
+that unit has is Stripe's rule, which differs from ISO 4217 for a few currencies, so the
+lists below follow Stripe's "Zero-decimal currencies" and "Three-decimal currencies"
+documentation. ISK and UGX are zero-decimal currencies that Stripe's API nevertheless
+represents with two decimals (always 00), for backwards compatibility: they count as
+two-decimal here, or every amount would read a hundred times too large.
 """
 
 from __future__ import annotations
@@ -13,8 +15,8 @@ from decimal import Decimal
 
 ZERO_DECIMAL = frozenset(
     {
-        "bif", "clp", "djf", "gnf", "isk", "jpy", "kmf", "krw", "mga", "pyg",
-        "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf",
+        "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf",
+        "vnd", "vuv", "xaf", "xof", "xpf",
     }
 )  # fmt: skip
 THREE_DECIMAL = frozenset({"bhd", "jod", "kwd", "omr", "tnd"})

@@ -6,7 +6,8 @@ The email is worth sending when something in it needs the reader today:
 - a warning that is new, whose cause changed, or that was last sent
   `policy.warning_reminder_days` or more days ago;
 - a reserve release date not announced before (`RESERVE_RELEASE_UPCOMING`);
-- a new drop of the prefunding balance (`PREFUND_USED`).
+- a new drop of the prefunding balance (`PREFUND_USED`): the rule compares with the
+  previous check, so each run date it fires on is a drop of its own.
 
 When one of these is due, the email lists every finding of the night, worst first (and
 within a severity, what is due first), so the reader sees the whole picture; every finding
@@ -75,22 +76,25 @@ class Release(Protocol):
     def release_date(self) -> date: ...
 
 
-def finding_keys(finding: Finding, releases: Sequence[Release] = ()) -> tuple[str, ...]:
-    """The identities a finding is remembered by once sent.
+def finding_keys(
+    finding: Finding, as_of: date, releases: Sequence[Release] = (),
+) -> tuple[str, ...]:
+    """The identities a finding seen on run date `as_of` is remembered by once sent.
 
     Most findings are one rule in one currency. A reserve release is one key per release
-    date it announces; a prefunding drop is keyed by its levels before and after.
+    date it announces. A prefunding drop is keyed by the run date it was seen on: the rule
+    fires only when the level fell since the previous check, so every run date it fires on
+    is a new drop, even one of the same size as an earlier drop after a refill (50 000 ->
+    30 000, refilled, 50 000 -> 30 000 again). Keying by its levels would hide that second
+    drop. A second run of the same date finds its key already sent (and is refused earlier
+    by the per-(account, as_of) claim of the notification log).
     """
     base = f"{finding.code.value}:{finding.currency or '-'}"
     if finding.code is RuleCode.RESERVE_RELEASE_UPCOMING:
         days = release_dates(finding, releases)
         return tuple(f"{base}:{day.isoformat()}" for day in days) or (base,)
     if finding.code is RuleCode.PREFUND_USED:
-        previous = _int(finding.details.get("previous"))
-        current = _int(finding.details.get("prefund"))
-        if previous is not None and current is not None:
-            return (f"{base}:{previous}->{current}",)
-        return (f"{base}:{finding.amount}",)
+        return (f"{base}:{as_of.isoformat()}",)
     return (base,)
 
 
@@ -138,7 +142,7 @@ def decide(
     records = tuple(
         SentRecord(key=key, last_sent=as_of, fingerprint=fingerprint(finding))
         for finding in listed
-        for key in finding_keys(finding, releases)
+        for key in finding_keys(finding, as_of, releases)
     )
     return Notification(findings=tuple(listed), due=tuple(due), records=records)
 
@@ -150,7 +154,7 @@ def _reason(
     policy: Policy,
     releases: Sequence[Release],
 ) -> Reason | None:
-    keys = finding_keys(finding, releases)
+    keys = finding_keys(finding, as_of, releases)
     if finding.severity is Severity.CRITICAL:
         return Reason.CRITICAL
     if finding.code is RuleCode.RESERVE_RELEASE_UPCOMING:
@@ -167,10 +171,6 @@ def _reason(
     if (as_of - sent.last_sent).days >= policy.warning_reminder_days:
         return Reason.REMINDER
     return None
-
-
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _date(value: Any) -> date | None:

@@ -7,8 +7,9 @@ and a notice says what and why, so operations can fix it. It never stops a check
 from __future__ import annotations
 
 from enum import StrEnum
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from balance_guard.domain.money import ABSURD_AMOUNT, CurrencyError, normalize_currency
 
@@ -45,6 +46,15 @@ class Policy(BaseModel):
     timezone: str = "America/Toronto"
     docs_base_url: str = "https://help.example.com"
     max_recipients: int = Field(default=10, ge=1, le=50)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value[:40]!r}") from None
+        return value
 
 
 class AccountSettings(BaseModel):

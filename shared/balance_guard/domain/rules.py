@@ -28,6 +28,7 @@ class CurrencyPosition:
     minimum: int | None
     exposure: int
     automatic_payouts: bool
+    minimum_known: bool = True
 
     @property
     def capacity(self) -> int:
@@ -42,6 +43,8 @@ class CurrencyPosition:
         """First cause that applies when capacity is short, in the spec's order."""
         if not self.automatic_payouts:
             return CapacityShortCause.MANUAL_PAYOUTS
+        if not self.minimum_known:
+            return CapacityShortCause.MINIMUM_BALANCE_UNKNOWN
         if self.minimum is None:
             return CapacityShortCause.NO_MINIMUM_BALANCE
         if self.minimum + self.prefund < self.exposure:
@@ -80,10 +83,11 @@ def position(
         exposure=refund_exposure(snapshot, currency, as_of, policy.exposure_lookback_days,
                                  settings.exposure_floors.get(currency, 0)),
         automatic_payouts=snapshot.automatic_payouts,
+        minimum_known=snapshot.minimum_balances is not None,
     )
 
 
-def capacity_findings(pos: CurrencyPosition, minimum_known: bool) -> list[Finding]:
+def capacity_findings(pos: CurrencyPosition) -> list[Finding]:
     found: list[Finding] = []
     cur = pos.currency
     if pos.available < 0:
@@ -95,9 +99,8 @@ def capacity_findings(pos: CurrencyPosition, minimum_known: bool) -> list[Findin
             RuleCode.REFUND_CAPACITY_SHORT, cur, pos.exposure - pos.capacity,
             exposure=pos.exposure, capacity=pos.capacity, cause=cause.value,
             available=pos.available, prefund=pos.prefund, minimum=pos.minimum,
-            minimum_balance_known=minimum_known,
         ))
-    if pos.automatic_payouts and pos.minimum is None and minimum_known:
+    if pos.automatic_payouts and pos.minimum is None and pos.minimum_known:
         suggested = (round_up_to_major_step(pos.exposure, cur, SUGGESTED_MINIMUM_STEP)
                      if pos.exposure > 0 else None)
         found.append(Finding.of(RuleCode.MIN_BALANCE_NOT_SET, cur, suggested,
@@ -148,10 +151,9 @@ def evaluate(
     findings = blocked_refund_findings(snapshot)
     if snapshot.payouts_disabled:
         findings.append(Finding.of(RuleCode.PAYOUTS_DISABLED))
-    minimum_known = snapshot.minimum_balances is not None
     for currency in snapshot.currencies():
         pos = position(snapshot, currency, as_of, policy, settings)
-        findings += capacity_findings(pos, minimum_known)
+        findings += capacity_findings(pos)
         findings += prefund_findings(
             currency, pos.prefund, settings.prefund_targets.get(currency),
             previous.prefund_available.get(currency) if previous.checked_on else None,

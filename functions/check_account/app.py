@@ -1,0 +1,12 @@
+"""check_account: one SQS batch of accounts to check; failed records go back to the queue."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from balance_guard.aws import handlers
+
+
+def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return handlers.check_account(event, context)

@@ -1,0 +1,56 @@
+"""What the three functions receive and return: validated at the boundary, as pydantic models.
+
+`CheckMessage` is the SQS body plan_run sends per account (exactly `run_id`, `account_id`,
+`as_of`, SPEC §11). The account itself is not in the message: plan_run stores it under the
+run in DynamoDB, so the queue (and its dead-letter queue) carries no building's data.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+RunId = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9:_-]+$")]
+AccountId = Annotated[str, Field(min_length=6, max_length=255, pattern=r"^acct_[A-Za-z0-9]+$")]
+
+
+class PlanRequest(BaseModel):
+    """The schedule's event: `{}` for tonight, or `{"as_of": "YYYY-MM-DD"}` to re-run a date."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    as_of: date | None = None
+
+
+class CheckMessage(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    run_id: RunId
+    account_id: AccountId
+    as_of: date
+
+
+class CheckOutcome(BaseModel):
+    """What one account's check left behind: the idempotent result of its message."""
+
+    model_config = ConfigDict(frozen=True)
+
+    account_id: str
+    status: Literal["ok", "info", "warning", "critical", "error"]
+    emails_sent: int
+    done: int
+    expected: int
+
+    @property
+    def run_complete(self) -> bool:
+        return self.done >= self.expected
+
+
+class DigestRequest(BaseModel):
+    """run_digest's event, `{"run_id": …}`, sent by check_account (or by hand)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    run_id: RunId
