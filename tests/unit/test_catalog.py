@@ -195,10 +195,12 @@ def test_every_cause_the_rules_name_has_its_text(cause: CapacityShortCause,
 def test_an_unknown_minimum_says_so_and_what_to_do() -> None:
     en = CAUSES[CapacityShortCause.MINIMUM_BALANCE_UNKNOWN]["en"]
     fr = CAUSES[CapacityShortCause.MINIMUM_BALANCE_UNKNOWN]["fr"]
-    assert "could not read" in en and "only the prefunding balance" in en
-    assert "support team to confirm" in en and "prefunding balance" in en
-    assert "pas pu lire" in fr and "seul le solde de préfinancement" in fr
-    assert "soutien de la plateforme de confirmer" in fr
+    for words in ("could not read", "only the prefunding balance", "support team to confirm",
+                  "add the missing amount to your prefunding balance"):
+        assert words in en, words
+    for words in ("pas pu lire", "seul le solde de préfinancement",
+                  "soutien de la plateforme de confirmer", "versez la somme manquante"):
+        assert words in fr, words
 
 
 def test_notes_name_a_detail_the_reserve_rule_emits() -> None:
