@@ -9,7 +9,7 @@ NIGHT2 := 2026-08-02
 DEMO_STATE := out/state.sqlite
 DOCS_LANGS := en fr
 
-.PHONY: install demo test lint typecheck docs bench sandbox browser clean
+.PHONY: install demo test lint typecheck docs bench sandbox browser deploy clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,14 +47,14 @@ docs: install
 	done
 
 lint: install
-	$(BIN)/ruff check shared tests docs
+	$(BIN)/ruff check shared tests docs functions
 	$(BIN)/ruff format --check shared/balance_guard/domain
 
 typecheck: install
 	$(BIN)/mypy shared
 
 test: install browser
-	$(BIN)/ruff check shared tests docs
+	$(BIN)/ruff check shared tests docs functions
 	$(BIN)/mypy shared
 	$(BIN)/pytest -n 2 -q
 
@@ -63,6 +63,12 @@ bench: install
 
 sandbox: install
 	$(BIN)/balance-guard sandbox --port 12111
+
+# Needs the AWS SAM CLI and a python3.13 (or Docker for --use-container); see infra/README.md.
+deploy:
+	@command -v sam >/dev/null || { echo "install the AWS SAM CLI first (see infra/README.md)"; exit 2; }
+	sam build --config-file infra/samconfig.toml
+	sam deploy --config-file infra/samconfig.toml --guided
 
 clean:
 	rm -rf out .balance-guard .pytest_cache .mypy_cache .ruff_cache

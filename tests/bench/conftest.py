@@ -64,6 +64,10 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter,
     terminalreporter.write_sep("=", "Balance Guard benchmarks")
     for line in log.table().splitlines():
         terminalreporter.write_line(line)
+    tuned = log.details.get("sandbox", {}).get("tuned")
+    if tuned:
+        terminalreporter.write_line(f"sandbox artefacts removed: {', '.join(tuned)} "
+                                    "(BENCH_SANDBOX_AS_IS=1 keeps them)")
     out = Path(config.rootpath, "out", "bench.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     payload = {
@@ -87,13 +91,12 @@ def _cpus() -> int | None:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _sandbox_without_nagle_stall(request: pytest.FixtureRequest) -> None:
-    """See `helpers.avoid_nagle_stall`; only benchmarks ever reach this fixture."""
+def _sandbox_tuned(request: pytest.FixtureRequest) -> None:
+    """See `helpers.tune_sandbox`; only benchmarks ever reach this fixture."""
     import os
 
-    from tests.bench.helpers import avoid_nagle_stall
+    from tests.bench.helpers import tune_sandbox
 
-    keep = os.environ.get("BENCH_KEEP_NAGLE") == "1"
-    changed = False if keep else avoid_nagle_stall()
-    request.config.stash[LOG_KEY].detail(
-        "sandbox", nagle_workaround_applied=changed, keep_nagle_requested=keep)
+    as_is = os.environ.get("BENCH_SANDBOX_AS_IS") == "1"
+    changed = [] if as_is else tune_sandbox()
+    request.config.stash[LOG_KEY].detail("sandbox", tuned=changed, as_is_requested=as_is)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -9,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from balance_guard.adapters.state_store import SqliteStateStore
 from balance_guard.adapters.stripe_reader import StripeReader
@@ -106,23 +108,41 @@ def copy_state(source: Path, target: Path) -> None:
         src.backup(dst)
 
 
-def avoid_nagle_stall() -> bool:
-    """Make the sandbox answer without the ~40 ms stall of Nagle's algorithm; True if changed.
+class _CompactJson:
+    """The `json` module, except that `dumps` ignores `indent` (see `tune_sandbox`)."""
 
-    The sandbox's handler writes each response's headers and body in two sends on a
-    keep-alive connection; with Nagle's algorithm on, the body waits for the client's
-    delayed ACK (40 ms on Linux). That is an artefact of the test server, not of Stripe or
-    of the product, so the benchmarks switch Nagle off on the sandbox's sockets (the same
-    `disable_nagle_algorithm` flag socketserver offers). `BENCH_KEEP_NAGLE=1` measures
-    without this.
+    def __getattr__(self, name: str) -> Any:
+        return getattr(json, name)
+
+    @staticmethod
+    def dumps(obj: Any, **options: Any) -> str:
+        options.pop("indent", None)
+        return json.dumps(obj, **options)
+
+
+def tune_sandbox() -> list[str]:
+    """Take two artefacts of the test server out of the measurements; returns what changed.
+
+    - Nagle: the sandbox's handler sends each response's headers and body in two writes on
+      a keep-alive connection; with Nagle's algorithm on, the body waits for the client's
+      delayed ACK, ~40 ms a request on Linux. Real Stripe does not do that, so the sockets
+      get `disable_nagle_algorithm` (socketserver's own switch).
+    - JSON: `json.dumps(..., indent=2)` runs the pure-Python encoder, ~10x slower than the
+      C one; a page of 100 charges costs ~16 ms of the sandbox's CPU, taken from the same
+      two cores (and the same GIL) as the product being measured. Bodies are sent compact.
+
+    `BENCH_SANDBOX_AS_IS=1` measures the sandbox unchanged.
     """
-    from balance_guard.sandbox import server
+    from balance_guard.sandbox import app, server
 
-    handler = server._Handler
-    if getattr(handler, "disable_nagle_algorithm", False):
-        return False
-    handler.disable_nagle_algorithm = True
-    return True
+    changed = []
+    if not getattr(server._Handler, "disable_nagle_algorithm", False):
+        server._Handler.disable_nagle_algorithm = True
+        changed.append("nagle off")
+    if getattr(app, "json", None) is json:
+        app.json = _CompactJson()  # type: ignore[assignment]
+        changed.append("compact json")
+    return changed
 
 
 @contextmanager

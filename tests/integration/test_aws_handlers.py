@@ -248,13 +248,11 @@ class FlakySqs:
         self.client = client
         self.transient = set(transient)  # fails once, server side
         self.refused = refused  # always refused as the sender's fault
-        self.calls = 0
 
-    def send_message_batch(self, QueueUrl: str, Entries: list[dict[str, Any]]) -> Any:
-        self.calls += 1
+    def send_message_batch(self, **call: Any) -> Any:
         failed: list[dict[str, Any]] = []
         passed: list[dict[str, Any]] = []
-        for entry in Entries:
+        for entry in call["Entries"]:
             who = json.loads(entry["MessageBody"])["account_id"]
             if who in self.refused:
                 failed.append({"Id": entry["Id"], "SenderFault": True,
@@ -265,7 +263,7 @@ class FlakySqs:
                                "Code": "InternalError", "Message": "try again"})
             else:
                 passed.append(entry)
-        response = self.client.send_message_batch(QueueUrl=QueueUrl, Entries=passed) \
+        response = self.client.send_message_batch(QueueUrl=call["QueueUrl"], Entries=passed) \
             if passed else {}
         return {"Successful": response.get("Successful", []), "Failed": failed}
 
@@ -330,6 +328,11 @@ def test_the_same_batch_delivered_twice_checks_and_emails_once(
 
     assert len(sent_emails()) == 1
     assert sandbox.request_count == requests_after_first  # idempotent: not even re-read
+    records_kept = boto3.client("dynamodb").query(
+        TableName=TABLE, KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": "IDEMPOTENCY#check_account"}})["Items"]
+    assert len(records_kept) == 3
+    assert all(r["sk"]["S"].startswith("check_account#") and "ttl" in r for r in records_kept)
     assert stack.runtime is not None
     assert stack.runtime.ledger.progress(run_id).done == 3
     assert stack.digests == [run_id]
@@ -474,6 +477,20 @@ class Collect(logging.Handler):
         self.lines.append(self.format(record))
 
 
+@pytest.fixture
+def in_lambda(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """As inside Lambda, where the package's loggers are set up to write JSON; the
+    process's logging is put back afterwards."""
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "balance-guard-fn")
+    package = logging.getLogger("balance_guard")
+    saved = (list(package.handlers), package.propagate, package.level)
+    yield
+    package.handlers[:] = saved[0]
+    package.propagate = saved[1]
+    package.setLevel(saved[2])
+
+
+@pytest.mark.usefixtures("in_lambda")
 def test_the_key_comes_from_secrets_manager_and_is_never_logged(
     serve: Any, aws: Callable[..., Stack], caplog: pytest.LogCaptureFixture,
     capsys: pytest.CaptureFixture[str],
@@ -481,16 +498,13 @@ def test_the_key_comes_from_secrets_manager_and_is_never_logged(
     caplog.set_level(logging.INFO)  # what Lambda keeps (botocore's DEBUG dumps bodies)
     stack = aws(serve(scenario(CRITICAL, BROKEN)), secret=json.dumps({"api_key": KEY}))
     collect = Collect(handlers.logger.registered_formatter)
-    loggers = [logging.getLogger(handlers.logger.name), logging.getLogger("balance_guard")]
-    for each in loggers:
-        each.addHandler(collect)
+    handlers.logger.addHandler(collect)  # the package's loggers get it too, as in Lambda
     try:
         run_id = plan()["run_id"]
         check(received(stack))
         RUN_DIGEST.handler({"run_id": run_id}, CONTEXT)
     finally:
-        for each in loggers:
-            each.removeHandler(collect)
+        logging.getLogger(handlers.logger.name).removeHandler(collect)
 
     assert stack.runtime is not None
     assert stack.runtime.settings.stripe_key() == KEY
@@ -498,5 +512,9 @@ def test_the_key_comes_from_secrets_manager_and_is_never_logged(
     logged = "\n".join([*collect.lines, caplog.text, *capsys.readouterr()])
     assert '"account_id":"acct_broken0001"' in logged  # the JSON lines carry the ids
     assert f'"run_id":"{run_id}"' in logged
+    # the package's own warning, as a JSON line with the same keys
+    [warning] = [json.loads(line) for line in collect.lines if "check failed for" in line]
+    assert warning["level"] == "WARNING"
+    assert (warning["run_id"], warning["account_id"]) == (run_id, "acct_broken0001")
     assert KEY not in logged
     assert KEY[:12] not in logged

@@ -41,13 +41,18 @@ logger = Logger()
 # The template sets the namespace; a missing variable must not fail the flush of a run.
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "BalanceGuard")
 tracer = Tracer()
-# The package logs through the standard library: its records go out as the same JSON lines,
-# with the same run and account keys.
-logging.getLogger("balance_guard")
-copy_config_to_registered_loggers(source_logger=logger, include={"balance_guard"})
 
 IDEMPOTENCY_PREFIX = "check_account"
 NOT_FINISHED = "no result: the account's check did not finish"
+
+
+def package_logs_as_json() -> None:
+    """Inside Lambda, the package's standard-library loggers write the same JSON lines as
+    `logger`, with its run and account keys. Outside (the CLI, tests) they are left alone."""
+    package = logging.getLogger("balance_guard")
+    if os.environ.get("AWS_LAMBDA_FUNCTION_NAME") and not set(logger.handlers) <= set(
+            package.handlers):
+        copy_config_to_registered_loggers(source_logger=logger, include={"balance_guard"})
 
 
 class UnknownRunError(Exception):
@@ -73,6 +78,7 @@ def plan_run(event: dict[str, Any] | None, context: LambdaContext) -> dict[str, 
     from balance_guard.adapters.stripe_reader import PlatformError
     from balance_guard.runner import new_run_id
 
+    package_logs_as_json()
     rt = runtime()
     queue_url = rt.settings.require("check_queue_url")
     request = PlanRequest.model_validate(event or {})
@@ -89,6 +95,7 @@ def plan_run(event: dict[str, Any] | None, context: LambdaContext) -> dict[str, 
         listing = reader.list_accounts()
     except PlatformError as error:
         logger.error("the platform cannot be read: %s", error)
+        metrics.add_metric(name="RunsNotStarted", unit=MetricUnit.Count, value=1)
         raise
     for notice in listing.notices:
         logger.warning(notice)
@@ -106,7 +113,9 @@ def plan_run(event: dict[str, Any] | None, context: LambdaContext) -> dict[str, 
         logger.error("check not queued", extra={"account_id": account.id,
                                                 "reason": failure.reason})
         reason = f"not checked: the check could not be queued ({failure.reason})"
-        rt.ledger.finish(run_id, account.id, failed_report(rt, account.id, account.id, reason), 0)
+        name = (account.business_profile.name if account.business_profile else None) or (
+            account.id)
+        rt.ledger.finish(run_id, account.id, failed_report(rt, account.id, name, reason), 0)
     if rt.ledger.progress(run_id).complete:  # no account at all, or none could be queued
         _start_digest(rt, run_id)
 
@@ -130,7 +139,10 @@ def check_account(event: dict[str, Any], context: LambdaContext) -> PartialItemF
         PydanticSerializer,
     )
 
+    package_logs_as_json()
     rt = runtime()
+    metrics.add_metric(name="RecordsReceived", unit=MetricUnit.Count,
+                       value=len(event.get("Records", [])))
     # An in-progress record expires with this invocation, so a retry after a timeout can
     # take over instead of waiting for the record's TTL.
     rt.idempotency_config.register_lambda_context(context)
@@ -229,6 +241,7 @@ def _start_digest(rt: Runtime, run_id: str) -> None:
 @tracer.capture_lambda_handler
 def run_digest(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Write the run's report to S3, then email operations the digest (once per run)."""
+    package_logs_as_json()
     request = DigestRequest.model_validate(event)
     rt = runtime()
     bucket = rt.settings.require("reports_bucket")
