@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 
 import stripe
 
-from balance_guard.adapters.stripe_models import StripeAccount, StripeReserveHold
+from balance_guard.adapters.stripe_models import StripeAccount
 from balance_guard.adapters.stripe_reader import AccountReadError, StripeReader, describe
 from balance_guard.domain import reserves
 from balance_guard.domain.findings import (
@@ -29,7 +29,9 @@ from balance_guard.domain.ledger import (
     charges_since,
     exposure_charges,
     incremental,
+    known_holds,
     merge,
+    merge_holds,
     read_until,
     refunds_since,
     remember_prefund,
@@ -41,10 +43,11 @@ from balance_guard.domain.snapshot import (
     Interval,
     PayoutSchedule,
     PreviousCheck,
+    ReserveHold,
     ReservePlan,
 )
 from balance_guard.report import AccountReport, ReserveRelease
-from balance_guard.snapshot_builder import StripeAccountData, build_snapshot, plan_of
+from balance_guard.snapshot_builder import StripeAccountData, build_snapshot, hold_of, plan_of
 
 log = logging.getLogger(__name__)
 
@@ -77,9 +80,12 @@ def read_account(
     settings = reader.balance_settings(acct)
     charges = reader.charges(acct, charges_since(state, oldest, builds_on_state), until)
     refunds = reader.refunds(acct, refunds_since(state, oldest, builds_on_state), until)
-    holds = reader.reserve_holds(acct)
-    notices = [*charges.notices, *refunds.notices, *(holds.notices if holds else [])]
-    plans = _plans(reader, acct, holds.items if holds else [], state.reserve_plans, notices)
+    stop_at = known_holds(state, as_of, builds_on_state)
+    listing = reader.reserve_holds(acct, stop_at)
+    notices = [*charges.notices, *refunds.notices, *(listing.notices if listing else [])]
+    holds = None if listing is None else merge_holds(
+        state.reserve_holds, {h.id: hold_of(h) for h in listing.items}, as_of, not stop_at)
+    plans = _plans(reader, acct, list((holds or {}).values()), state.reserve_plans, notices)
 
     kept_charges, kept_refunds = merge(
         state,
@@ -95,20 +101,23 @@ def read_account(
         account=account, balance=balance, settings=settings,
         charges=exposure_charges(kept_charges, kept_refunds),
         blocked_refunds=blocked_refunds(kept_refunds),
-        holds=holds.items if holds else None, plans=plans, notices=notices,
+        holds=None if holds is None else tuple(holds[k] for k in sorted(holds)),
+        plans=plans, notices=notices,
     ))
     next_state = AccountState(
         last_as_of=as_of, cursor=until, lookback_start=oldest, charges=kept_charges,
         refunds=kept_refunds,
         prefund_history=remember_prefund(state.prefund_history, as_of,
                                          snapshot.prefund_available),
-        reserve_plans=plans,
+        reserve_plans=plans, reserve_holds=holds or {},
+        holds_read_in_full_on=None if holds is None else (
+            as_of if not stop_at else state.holds_read_in_full_on),
     )
     return snapshot, next_state
 
 
 def _plans(
-    reader: StripeReader, acct: str, holds: list[StripeReserveHold], known: dict[str, ReservePlan],
+    reader: StripeReader, acct: str, holds: list[ReserveHold], known: dict[str, ReservePlan],
     notices: list[str],
 ) -> dict[str, ReservePlan]:
     """Reserve plans rarely change: each is read once, then kept in the account's state."""

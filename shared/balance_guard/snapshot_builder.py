@@ -38,7 +38,7 @@ class StripeAccountData:
     settings: StripeBalanceSettings | None
     charges: tuple[Charge, ...]
     blocked_refunds: tuple[BlockedRefund, ...]
-    holds: list[StripeReserveHold] | None
+    holds: tuple[ReserveHold, ...] | None
     plans: dict[str, ReservePlan]
     notices: list[str] = field(default_factory=list)
 
@@ -140,7 +140,7 @@ def build_snapshot(data: StripeAccountData) -> AccountSnapshot:
         prefund_pending=_totals(prefunding.pending) if prefunding else {},
         charges=data.charges,
         blocked_refunds=data.blocked_refunds,
-        reserve_holds=None if data.holds is None else tuple(hold_of(h) for h in data.holds),
+        reserve_holds=data.holds,
         reserve_plans=data.plans,
         notices=tuple(notices),
     )

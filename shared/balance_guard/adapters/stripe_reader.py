@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 RESERVES_API_VERSION = "2026-01-28.preview"
 PAGE_SIZE = 100
+BODY_RETRIES = 2
 MAX_PAGES = 500  # 50,000 objects per list: far past any real night, short of an endless loop
 
 M = TypeVar("M", bound=BaseModel)
@@ -136,13 +137,19 @@ class StripeReader:
         window = {"created": {"gte": created_gte, "lte": created_lte}}
         return self._list("/v1/refunds", account, StripeRefund, window)
 
-    def reserve_holds(self, account: str) -> Listing[StripeReserveHold] | None:
-        """Holds still holding funds, or None when the platform has no Reserves API access."""
+    def reserve_holds(
+        self, account: str, known: frozenset[str] = frozenset()
+    ) -> Listing[StripeReserveHold] | None:
+        """Holds, newest first, or None when the platform has no Reserves API access.
+
+        The holds list has no `created` filter: with `known` ids, paging stops after the
+        first page that reaches a hold already known, so a night costs one request.
+        """
         if self.reserves_available is False:
             return None
         try:
             listing = self._list("/v1/reserve/holds", account, StripeReserveHold, {},
-                                 version=RESERVES_API_VERSION)
+                                 version=RESERVES_API_VERSION, stop_at=known)
         except stripe.PermissionError as error:
             # A preview API the platform is not enrolled in: reserves are unknown for every
             # account, not a failed check, and not worth asking again tonight.
@@ -173,7 +180,16 @@ class StripeReader:
         # raw_request rather than typed services: the SDK's deserialisation crashes on real
         # balance_settings (STRIPE.md) and has no reserve service; we validate every object
         # with our own models anyway. Errors still come back as the SDK's exceptions.
-        response = self.client.raw_request("get", path, **(params or {}), **options)
+        for attempt in range(1 + BODY_RETRIES):
+            try:
+                response = self.client.raw_request("get", path, **(params or {}), **options)
+                break
+            except stripe.APIError as error:
+                # A 200 whose body is cut or not JSON: the SDK never retries it, but a read
+                # is safe to repeat.
+                if error.http_status != 200 or attempt == BODY_RETRIES:
+                    raise
+                log.info("unreadable body from %s; reading it again", path)
         body = response.data
         if not isinstance(body, dict):
             raise stripe.APIError("Stripe sent an unexpected body", http_status=response.code)
@@ -191,10 +207,12 @@ class StripeReader:
 
     def _list(
         self, path: str, account: str | None, model: type[M], filters: dict[str, Any],
-        version: str | None = None,
+        version: str | None = None, stop_at: frozenset[str] = frozenset(),
     ) -> Listing[M]:
         listing: Listing[M] = Listing([], [], [])
-        for raw in self._pages(lambda params: self._get(path, account, params, version), filters):
+        pages = self._pages(lambda params: self._get(path, account, params, version), filters,
+                            stop_at)
+        for raw in pages:
             try:
                 listing.items.append(model.model_validate(raw))
             except ValidationError as error:
@@ -208,7 +226,8 @@ class StripeReader:
 
     @staticmethod
     def _pages(
-        fetch: Callable[[dict[str, Any]], dict[str, Any]], filters: dict[str, Any]
+        fetch: Callable[[dict[str, Any]], dict[str, Any]], filters: dict[str, Any],
+        stop_at: frozenset[str] = frozenset(),
     ) -> Iterator[Any]:
         params: dict[str, Any] = {"limit": PAGE_SIZE, **filters}
         for _ in range(MAX_PAGES):
@@ -218,7 +237,9 @@ class StripeReader:
                 raise stripe.APIError("Stripe sent a list without data")
             yield from data
             last = data[-1].get("id") if data and isinstance(data[-1], dict) else None
-            if not page.get("has_more") or not last:
+            reached_known = any(isinstance(item, dict) and item.get("id") in stop_at
+                                for item in data)
+            if not page.get("has_more") or not last or reached_known:
                 return
             params = {**params, "starting_after": last}
         raise AccountReadError(f"more than {MAX_PAGES} pages in one list; stopped reading")

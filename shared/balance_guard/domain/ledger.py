@@ -18,11 +18,15 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from balance_guard.domain.snapshot import BlockedRefund, Charge, ReservePlan
+from balance_guard.domain.reserves import hold_release_date
+from balance_guard.domain.snapshot import BlockedRefund, Charge, ReserveHold, ReservePlan
 
 # Refunds in these states have taken (or are taking) money back from their charge.
 REFUND_TAKES_MONEY = frozenset({"pending", "succeeded", "requires_action"})
 READ_OVERLAP_SECONDS = 600
+# Known reserve holds are trusted for a week; then the whole list is read again, in case
+# Stripe released something early (a manual-release plan) or changed an amount.
+HOLDS_REFRESH_DAYS = 7
 PREFUND_HISTORY_KEPT = 60  # nights of prefunding levels kept: enough for any reminder window
 
 
@@ -65,6 +69,8 @@ class AccountState(BaseModel):
     refunds: dict[str, StoredRefund] = Field(default_factory=dict)
     prefund_history: dict[date, dict[str, int]] = Field(default_factory=dict)
     reserve_plans: dict[str, ReservePlan] = Field(default_factory=dict)
+    reserve_holds: dict[str, ReserveHold] = Field(default_factory=dict)
+    holds_read_in_full_on: date | None = None
 
     def previous_prefund(self, as_of: date) -> tuple[date | None, dict[str, int]]:
         """Prefunding levels seen at the last check strictly before the run date."""
@@ -160,6 +166,26 @@ def blocked_refunds(refunds: dict[str, StoredRefund]) -> tuple[BlockedRefund, ..
         for refund_id, r in sorted(refunds.items())
         if r.blocked
     )
+
+
+def known_holds(state: AccountState, as_of: date, is_incremental: bool) -> frozenset[str]:
+    """Holds tonight's read may stop at; none when the whole list is due to be read."""
+    last_full = state.holds_read_in_full_on
+    if not is_incremental or last_full is None or (as_of - last_full).days >= HOLDS_REFRESH_DAYS:
+        return frozenset()
+    return frozenset(state.reserve_holds)
+
+
+def merge_holds(
+    kept: dict[str, ReserveHold], fresh: dict[str, ReserveHold], as_of: date, in_full: bool
+) -> dict[str, ReserveHold]:
+    """Holds still holding funds tonight. Fresh ones are as Stripe says; kept ones are
+    dropped once their scheduled release has come."""
+    still_kept = {} if in_full else {
+        hold_id: hold for hold_id, hold in kept.items()
+        if (day := hold_release_date(hold)) is None or day > as_of
+    }
+    return {hold_id: hold for hold_id, hold in {**still_kept, **fresh}.items() if hold.held > 0}
 
 
 def remember_prefund(

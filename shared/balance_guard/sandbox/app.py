@@ -229,6 +229,8 @@ class SandboxApp:
     def _json(
         status: int, payload: Any, request_id: str, extra: tuple[tuple[str, str], ...] = ()
     ) -> Reply:
-        body = json.dumps(payload, indent=2, ensure_ascii=False).encode("utf-8")
+        # Compact: Stripe indents its bodies, but Python's indenting encoder is the pure-Python
+        # one, and it dominated the sandbox's time on a full scan.
+        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         headers = (("Content-Type", "application/json"), ("Request-Id", request_id), *extra)
         return Reply(status, body, headers)
