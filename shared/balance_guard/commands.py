@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from balance_guard.cli import (
     stripe_target,
 )
 from balance_guard.console import Progress, print_account_table, print_summary
+from balance_guard.domain.policy import Policy
 from balance_guard.report import Report
 from balance_guard.runner import RunOptions, missing_accounts, run_night
 
@@ -101,10 +103,18 @@ def check(args: argparse.Namespace) -> int:
     return EXIT_ACCOUNT_FAILED if report.accounts[0].status == "error" else EXIT_OK
 
 
+def _docs_base(policy: Policy) -> str:
+    """The configured help site; else the copy `make docs` built here, when there is one."""
+    local = Path("out/docs").resolve()
+    if "DOCS_BASE_URL" not in os.environ and (local / "en" / "rules.html").exists():
+        return local.as_uri()
+    return policy.docs_base_url
+
+
 def explain(args: argparse.Namespace) -> int:
     from balance_guard.explain import UnknownRuleError, render_explain
 
-    base = args.docs_base_url or _policy(args).docs_base_url
+    base = args.docs_base_url or _docs_base(_policy(args))
     try:
         print(render_explain(args.code, args.locale, base))
     except UnknownRuleError as error:

@@ -21,6 +21,8 @@ ENVIRONMENT = {
     "BALANCE_GUARD_TIMEZONE": "timezone",
     "DEFAULT_LOCALE": "default_locale",
     "DOCS_BASE_URL": "docs_base_url",
+    "SUPPORT_EMAIL": "support_contact",
+    "PLATFORM_NAME": "platform_name",
 }
 POLICY_FILE = "BALANCE_GUARD_POLICY_FILE"
 

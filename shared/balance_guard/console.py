@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsed
 from rich.progress import Progress as RichProgress
 from rich.table import Table
 
-from balance_guard.domain.money import to_major
+from balance_guard.finding_view import money, readable_details
 from balance_guard.report import AccountReport, Report
 
 log = logging.getLogger("balance_guard")
@@ -60,9 +60,12 @@ class Progress:
 
 
 def _money(amount: int | None, currency: str | None) -> str:
-    if amount is None or currency is None:
-        return ""
-    return f"{to_major(amount, currency):,} {currency.upper()}"
+    return "" if amount is None or currency is None else money(amount, currency)
+
+
+def _by_severity(accounts: list[AccountReport]) -> list[AccountReport]:
+    order = ["error", "critical", "warning", "info", "ok"]
+    return sorted(accounts, key=lambda a: (order.index(a.status), a.name.lower()))
 
 
 def _worst(account: AccountReport) -> str:
@@ -77,7 +80,7 @@ def print_summary(report: Report, stream: TextIO, outputs: list[tuple[str, str]]
     table = Table(title=f"Balance Guard — {report.as_of.isoformat()} — run {escape(report.run_id)}")
     for column in ("account", "building", "status", "findings", "worst finding", "emails"):
         table.add_column(column)
-    for account in report.accounts:
+    for account in _by_severity(report.accounts):
         style = STATUS_STYLE.get(account.status, "")
         table.add_row(escape(account.account_id), escape(account.name[:40]),
                       f"[{style}]{account.status}[/]", str(len(account.findings)),
@@ -121,10 +124,10 @@ def print_account_table(account: AccountReport, stream: TextIO) -> None:
         console.print(f"  could not be checked: {escape(account.error)}")
     table = Table("severity", "code", "currency", "amount", "details")
     for finding in account.findings:
-        details = ", ".join(f"{k}={v}" for k, v in finding.details.items())
+        details = "; ".join(f"{k}: {v}" for k, v in readable_details(finding))
         table.add_row(finding.severity.value, finding.code.value,
                       (finding.currency or "").upper(),
-                      _money(finding.amount, finding.currency), escape(details[:80]))
+                      _money(finding.amount, finding.currency), escape(details))
     console.print(table)
     for release in account.reserve_releases:
         console.print(f"  reserve release {_money(release.amount, release.currency)}: "

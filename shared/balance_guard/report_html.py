@@ -6,10 +6,8 @@ from collections import Counter
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from balance_guard.domain.catalog import PLACEHOLDERS
-from balance_guard.domain.findings import Finding
 from balance_guard.domain.policy import Policy
-from balance_guard.formatting import format_money
+from balance_guard.finding_view import money, readable_details
 from balance_guard.report import AccountReport, Report
 
 _env = Environment(
@@ -18,25 +16,6 @@ _env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-
-
-def _money(amount: int | None, currency: str | None) -> str:
-    if amount is None or currency is None:
-        return "—"
-    return format_money(amount, currency, "en", "CA")
-
-
-def _details(finding: Finding) -> list[tuple[str, str]]:
-    """Finding details for people: money formatted, nested lists left to the JSON."""
-    shown: list[tuple[str, str]] = []
-    for key, value in finding.details.items():
-        if value is None or isinstance(value, list | dict):
-            continue
-        if PLACEHOLDERS.get(key) == "money" and isinstance(value, int) and finding.currency:
-            shown.append((key.replace("_", " "), _money(value, finding.currency)))
-        else:
-            shown.append((key.replace("_", " "), str(value).replace("_", " ")))
-    return shown
 
 
 def _bar(position: dict[str, object]) -> dict[str, object]:
@@ -64,7 +43,7 @@ def render_report_html(report: Report, policy: Policy) -> str:
         report=report,
         accounts=[(a, [_bar(p) for p in a.positions]) for a in accounts],
         counts=Counter(a.status for a in report.accounts),
-        money=_money,
-        details=_details,
+        money=money,
+        details=readable_details,
         docs_base_url=policy.docs_base_url.rstrip("/"),
     )

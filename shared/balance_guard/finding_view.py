@@ -1,0 +1,27 @@
+"""A finding's details as a person reads them: money formatted, codes in words."""
+
+from __future__ import annotations
+
+from balance_guard.domain.catalog import PLACEHOLDERS
+from balance_guard.domain.findings import Finding
+from balance_guard.formatting import format_money
+
+
+def money(amount: int | None, currency: str | None) -> str:
+    if amount is None or currency is None:
+        return "—"
+    return format_money(amount, currency, "en", "CA")
+
+
+def readable_details(finding: Finding) -> list[tuple[str, str]]:
+    """(label, value) pairs; nested lists and dicts are left to the JSON report."""
+    shown: list[tuple[str, str]] = []
+    for key, value in finding.details.items():
+        if value is None or isinstance(value, list | dict):
+            continue
+        label = key.replace("_", " ")
+        if PLACEHOLDERS.get(key) == "money" and isinstance(value, int) and finding.currency:
+            shown.append((label, money(value, finding.currency)))
+        else:
+            shown.append((label, str(value).replace("_", " ")))
+    return shown
