@@ -13,7 +13,12 @@ from datetime import UTC, date, datetime
 import stripe
 
 from balance_guard.adapters.stripe_models import StripeAccount
-from balance_guard.adapters.stripe_reader import AccountReadError, StripeReader, describe
+from balance_guard.adapters.stripe_reader import (
+    PAGE_SIZE,
+    AccountReadError,
+    StripeReader,
+    describe,
+)
 from balance_guard.domain import reserves
 from balance_guard.domain.findings import (
     Finding,
@@ -110,6 +115,7 @@ def read_account(
         prefund_history=remember_prefund(state.prefund_history, as_of,
                                          snapshot.prefund_available),
         reserve_plans=plans, reserve_holds=holds or {},
+        holds_frontier=[h.id for h in listing.items[:PAGE_SIZE]] if listing else [],
         holds_read_in_full_on=None if holds is None else (
             as_of if not stop_at else state.holds_read_in_full_on),
     )

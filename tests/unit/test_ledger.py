@@ -11,11 +11,14 @@ from balance_guard.domain.ledger import (
     charges_since,
     exposure_charges,
     incremental,
+    known_holds,
     merge,
+    merge_holds,
     read_until,
     refunds_since,
     remember_prefund,
 )
+from balance_guard.domain.snapshot import ReserveHold
 
 NIGHT = date(2026, 8, 2)
 LOOKBACK = 1_000
@@ -135,3 +138,25 @@ def test_previous_prefund_is_the_last_check_strictly_before_the_run_date() -> No
     kept = AccountState(prefund_history=history)
     assert kept.previous_prefund(date(2026, 8, 1)) == (date(2026, 7, 31), {"cad": 2})
     assert kept.previous_prefund(date(2026, 7, 30)) == (None, {})
+
+
+def hold(ident: str, amount: int, release: datetime | None) -> ReserveHold:
+    return ReserveHold(id=ident, currency="usd", amount=amount, scheduled_release=release)
+
+
+def test_holds_are_read_up_to_the_last_frontier_within_a_week() -> None:
+    kept = state(holds_frontier=["rh_9", "rh_8"], holds_read_in_full_on=date(2026, 7, 27))
+    assert known_holds(kept, NIGHT, True) == frozenset({"rh_9", "rh_8"})
+    assert known_holds(kept, date(2026, 8, 3), True) == frozenset()  # a week on: read it all
+    assert known_holds(kept, NIGHT, False) == frozenset()
+
+
+def test_kept_holds_go_once_released_and_fresh_ones_are_taken_as_stripe_says() -> None:
+    aug_2 = datetime(2026, 8, 2, tzinfo=UTC)
+    aug_9 = datetime(2026, 8, 9, tzinfo=UTC)
+    kept = {"rh_1": hold("rh_1", 100, aug_2), "rh_2": hold("rh_2", 200, aug_9),
+            "rh_3": hold("rh_3", 300, None)}
+    fresh = {"rh_4": hold("rh_4", 400, aug_2), "rh_5": hold("rh_5", 0, aug_9)}
+    merged = merge_holds(kept, fresh, NIGHT, in_full=False)
+    assert sorted(merged) == ["rh_2", "rh_3", "rh_4"]
+    assert sorted(merge_holds(kept, fresh, NIGHT, in_full=True)) == ["rh_4"]

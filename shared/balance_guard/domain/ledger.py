@@ -70,6 +70,8 @@ class AccountState(BaseModel):
     prefund_history: dict[date, dict[str, int]] = Field(default_factory=dict)
     reserve_plans: dict[str, ReservePlan] = Field(default_factory=dict)
     reserve_holds: dict[str, ReserveHold] = Field(default_factory=dict)
+    # The newest holds of the last read, released or not: where tonight's read may stop.
+    holds_frontier: list[str] = Field(default_factory=list)
     holds_read_in_full_on: date | None = None
 
     def previous_prefund(self, as_of: date) -> tuple[date | None, dict[str, int]]:
@@ -173,7 +175,7 @@ def known_holds(state: AccountState, as_of: date, is_incremental: bool) -> froze
     last_full = state.holds_read_in_full_on
     if not is_incremental or last_full is None or (as_of - last_full).days >= HOLDS_REFRESH_DAYS:
         return frozenset()
-    return frozenset(state.reserve_holds)
+    return frozenset(state.holds_frontier)
 
 
 def merge_holds(
