@@ -64,18 +64,22 @@ def failed_report(account_id: str, reason: str, policy: Policy) -> AccountReport
 def check_and_store(
     reader: StripeReader, store: StateStore, account: StripeAccount, options: RunOptions,
 ) -> AccountCheck:
-    """One account, end to end; a bug in our own code fails this account, not the run."""
+    """One account, end to end; a bug in our own code fails this account, not the run.
+
+    The state store's own errors are raised: on AWS they are worth a retry of the message,
+    and the local runner reports them as that account's failure.
+    """
+    state = store.load(account.id)
     try:
-        result = check_account(reader, account, store.load(account.id), options.as_of,
-                               options.policy)
-        if result.state is not None and options.save_state:
-            store.save(account.id, result.state)
+        result = check_account(reader, account, state, options.as_of, options.policy)
     except Exception as error:
         log.exception("unexpected error while checking %s", account.id)
         report = failed_report(account.id, f"internal error: {type(error).__name__}",
                                options.policy)
         return AccountCheck(report, resolve_account_settings(options.policy, {}),
                             account.email, None, None)
+    if result.state is not None and options.save_state:
+        store.save(account.id, result.state)
     return result
 
 
@@ -127,7 +131,15 @@ def run_night(
         log.warning("%s", notice)
 
     def one(account: StripeAccount) -> AccountReport:
-        checked = check_and_store(reader, store, account, options)
+        try:
+            checked = check_and_store(reader, store, account, options)
+        except Exception as error:
+            log.exception("the state store failed for %s", account.id)
+            report = failed_report(account.id, f"state store error: {type(error).__name__}",
+                                   options.policy)
+            if on_account is not None:
+                on_account(report)
+            return report
         report = notify(notifier, checked, options.as_of, run_id)
         if on_account is not None:
             on_account(report)
