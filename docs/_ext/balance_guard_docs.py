@@ -12,12 +12,14 @@ Directives:
 - ``.. reserve-example:: fixed|rolling|balance_transfer`` — a worked reserve example.
 
 It also gives every page a link to the same page in the other language (see
-``_templates/layout.html``).
+``_templates/layout.html``), the search field's words in the build's language (see
+``_templates/searchfield.html``), and wraps every table in a box that scrolls sideways on
+its own, so that no page is wider than a phone.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -28,8 +30,11 @@ from babel.numbers import format_currency, format_percent
 from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.config import Config
+from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util.docutils import SphinxDirective
+from sphinx.writers.html5 import HTML5Translator
 
+from balance_guard.domain import catalog
 from balance_guard.domain.catalog import (
     CAUSES,
     LABELS,
@@ -38,7 +43,7 @@ from balance_guard.domain.catalog import (
     entry,
     severity_label,
 )
-from balance_guard.domain.findings import RuleCode
+from balance_guard.domain.findings import CapacityShortCause, RuleCode
 from balance_guard.domain.money import to_major
 from balance_guard.domain.payout_calendar import DEFAULT_ARRIVAL_BUSINESS_DAYS
 from balance_guard.domain.reserves import (
@@ -57,6 +62,38 @@ from balance_guard.domain.snapshot import PayoutSchedule
 # Babel locales of the worked examples: they are in US dollars, for a US business.
 BABEL_LOCALES = {"en": "en_US", "fr": "fr_CA"}
 SITE_TITLES = {"en": "Balance Guard help", "fr": "Aide de Balance Guard"}
+# Words of the page frame that Sphinx's own catalogs leave in English (the search field's
+# placeholder is hard-coded, and Sphinx translates "Go" as "Go").
+SITE_WORDS: dict[str, dict[str, str]] = {
+    "en": {"search": "Search", "search_button": "Go", "table_scroll": "Table, scrolls sideways"},
+    "fr": {"search": "Rechercher", "search_button": "OK",
+           "table_scroll": "Tableau, défile horizontalement"},
+}
+
+# What each reason for REFUND_CAPACITY_SHORT is called on the rules page: readers are
+# building administrators, so a short human heading, not the `details.cause` code.
+CAUSE_LABELS: dict[CapacityShortCause, dict[str, str]] = {
+    CapacityShortCause.MANUAL_PAYOUTS: {
+        "en": "Payouts are manual or turned off",
+        "fr": "Versements manuels ou suspendus",
+    },
+    CapacityShortCause.MINIMUM_BALANCE_UNKNOWN: {
+        "en": "The minimum balance could not be read",
+        "fr": "Solde minimum impossible à lire",
+    },
+    CapacityShortCause.NO_MINIMUM_BALANCE: {
+        "en": "No minimum balance is set",
+        "fr": "Aucun solde minimum défini",
+    },
+    CapacityShortCause.MINIMUM_BELOW_EXPOSURE: {
+        "en": "The minimum balance is too low",
+        "fr": "Solde minimum trop bas",
+    },
+    CapacityShortCause.BALANCE_BELOW_MINIMUM: {
+        "en": "The balance has not reached the minimum yet",
+        "fr": "Solde pas encore au niveau du minimum",
+    },
+}
 
 CARD_FEE_PERCENT = Decimal("2.9")
 CARD_FEE_FIXED = 30
@@ -163,11 +200,20 @@ class RuleCatalogDirective(_CatalogDirective):
                 "", nodes.term(text=labels[key]), nodes.definition("", _para(value)),
             )
         if code is RuleCode.REFUND_CAPACITY_SHORT:
-            causes = nodes.bullet_list()
+            causes = nodes.bullet_list(classes=["rule-causes"])
             for cause, sentences in CAUSES.items():
-                causes += nodes.list_item(
-                    "", _para(nodes.literal(text=cause.value), " — ", sentences[self.lang]),
-                )
+                # Linkable (`#cause-manual-payouts`), but the code itself is not shown:
+                # readers are building administrators.
+                item = nodes.list_item(ids=[cause_anchor(cause)])
+                item += _para(nodes.strong(text=cause_label(cause, self.lang)),
+                              classes=["cause-label"])
+                item += _para(sentences[self.lang])
+                action = generic_cause_action(cause, self.lang)
+                if action:
+                    item += _para(
+                        nodes.strong(text=labels["action"] + labels["colon"].rstrip() + " "),
+                        action, classes=["cause-action"])
+                causes += item
             items += nodes.definition_list_item(
                 "", nodes.term(text=labels["causes"]), nodes.definition("", causes),
             )
@@ -176,6 +222,38 @@ class RuleCatalogDirective(_CatalogDirective):
         self.state.document.note_explicit_target(section, section)
         _untranslatable(section)
         return section
+
+
+def cause_anchor(cause: CapacityShortCause) -> str:
+    return "cause-" + cause.value.replace("_", "-")
+
+
+def cause_label(cause: CapacityShortCause, language: str) -> str:
+    """The cause's heading: the catalog's own label if it has one, else ours."""
+    found = _by_cause_and_language(getattr(catalog, "CAUSE_LABELS", None), cause, language)
+    return found or CAUSE_LABELS[cause][language]
+
+
+def generic_cause_action(cause: CapacityShortCause, language: str) -> str | None:
+    """What to do about this cause in general (no account's figures), when the catalog
+    has it (`CAUSE_ACTIONS_GENERIC`); the page reads well without it."""
+    return _by_cause_and_language(getattr(catalog, "CAUSE_ACTIONS_GENERIC", None), cause,
+                                  language)
+
+
+def _by_cause_and_language(table: object, cause: CapacityShortCause,
+                           language: str) -> str | None:
+    """`table[cause][language]` (or `table[language][cause]`), when it is a sentence."""
+    if not isinstance(table, Mapping):
+        return None
+    for outer, inner in ((cause, language), (cause.value, language), (language, cause),
+                         (language, cause.value)):
+        texts = table.get(outer)
+        if isinstance(texts, Mapping):
+            text = texts.get(inner)
+            if isinstance(text, str) and text.strip() and "{" not in text:
+                return text.strip()
+    return None
 
 
 class ComparisonTableDirective(_CatalogDirective):
@@ -288,7 +366,11 @@ class ReserveExampleDirective(_CatalogDirective):
                                    locale=self.locale))
 
     def _date(self, day: date) -> str:
-        return str(format_date(day, format="long", locale=self.locale))
+        """`August 1, 2026`; `1er août 2026` (French writes the first as an ordinal)."""
+        text = str(format_date(day, format="long", locale=self.locale))
+        if self.lang == "fr" and day.day == 1 and text.startswith("1 "):
+            text = "1er" + text[1:]
+        return text
 
     def _percent(self, percent: Decimal) -> str:
         return str(format_percent(percent / 100, locale=self.locale, decimal_quantization=False))
@@ -353,6 +435,39 @@ class ReserveExampleDirective(_CatalogDirective):
                       footer=footer)
 
 
+class table_scroll(nodes.General, nodes.Element):  # type: ignore[misc]  # noqa: N801
+    """A box around a table that scrolls sideways by itself (HTML only)."""
+
+
+def _visit_table_scroll(translator: HTML5Translator, node: table_scroll) -> None:
+    # Focusable and named, so that keyboard and screen-reader users can scroll it too.
+    translator.body.append(translator.starttag(
+        node, "div", "", CLASS="table-scroll", tabindex="0", role="region",
+        **{"aria-label": node["label"]}))
+
+
+def _depart_table_scroll(translator: HTML5Translator, _node: table_scroll) -> None:
+    translator.body.append("</div>\n")
+
+
+class WrapTables(SphinxPostTransform):
+    """Put every table in a `table-scroll` box: a table wider than a phone scrolls inside
+    it, and the page itself never scrolls sideways."""
+
+    default_priority = 900
+    formats = ("html",)
+
+    def run(self, **_kwargs: Any) -> None:
+        label = SITE_WORDS[build_language(self.config.language)]["table_scroll"]
+        for table in list(self.document.findall(nodes.table)):
+            parent = table.parent
+            if parent is None or isinstance(parent, table_scroll):
+                continue
+            box = table_scroll(label=label)
+            parent.replace(table, box)
+            box += table
+
+
 def _grouped_movements(movements: list[Movement]) -> list[tuple[date, str, str, int]]:
     """Holds by day and source (a payment vs the balance transfer); releases by day, since
     the reader sees one amount come back on a release date."""
@@ -378,12 +493,16 @@ def _add_language_switch(
     context["bg_other_language"] = other
     context["bg_switch_href"] = switch_href(pagename, lang)
     context["bg_switch_label"] = LABELS[other]["language_name"]
+    context["bg_search_label"] = SITE_WORDS[lang]["search"]
+    context["bg_search_button"] = SITE_WORDS[lang]["search_button"]
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
     app.add_directive("rule-catalog", RuleCatalogDirective)
     app.add_directive("comparison-table", ComparisonTableDirective)
     app.add_directive("reserve-example", ReserveExampleDirective)
+    app.add_node(table_scroll, html=(_visit_table_scroll, _depart_table_scroll))
+    app.add_post_transform(WrapTables)
     app.connect("config-inited", _set_titles)
     app.connect("html-page-context", _add_language_switch)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -28,6 +28,7 @@ class LocalDelivery:
 
     notifier: Notifier
     ops_email: str | None
+    report_location: str | None = None
 
     def notify_account(
         self, account: AccountReport, *, account_email: str | None, settings: AccountSettings,
@@ -40,7 +41,7 @@ class LocalDelivery:
     def finish(self, report: Report) -> None:
         """Send the operations digest; the reports are already written, whatever happens."""
         try:
-            self.notifier.send_digest(report, self.ops_email)
+            self.notifier.send_digest(report, self.ops_email, self.report_location)
         except Exception:  # the digest failing must not turn a completed run into a crash
             log.exception("the operations digest could not be sent")
 
@@ -59,7 +60,13 @@ def build_notifier(
             raise ConfigError("--ses needs SENDER_EMAIL, the verified address to send from")
         notifier = Notifier(SesSender.from_env(env), sent_log, policy,
                             sender_address=sender_address)
-        return LocalDelivery(notifier, env.get("OPS_EMAIL"))
+        return LocalDelivery(notifier, env.get("OPS_EMAIL"), _location(args))
     notifier = Notifier(OutboxSender(args.outbox), sent_log, policy,
                         sender_address=env.get("SENDER_EMAIL") or DEFAULT_SENDER)
-    return LocalDelivery(notifier, env.get("OPS_EMAIL") or LOCAL_OPS_EMAIL)
+    return LocalDelivery(notifier, env.get("OPS_EMAIL") or LOCAL_OPS_EMAIL, _location(args))
+
+
+def _location(args: argparse.Namespace) -> str | None:
+    """Where the digest says the full report is: the HTML one if written, else the JSON."""
+    path = args.report_html or args.report_json
+    return str(Path(path).resolve()) if path else None

@@ -5,7 +5,14 @@ from __future__ import annotations
 import difflib
 import textwrap
 
-from balance_guard.domain.catalog import CAUSES, LABELS, LANGUAGES, entry, severity_label
+from balance_guard.domain.catalog import (
+    CAUSE_ACTIONS_GENERIC,
+    CAUSES,
+    LABELS,
+    LANGUAGES,
+    entry,
+    severity_label,
+)
 from balance_guard.domain.findings import RuleCode
 
 WIDTH = 78
@@ -76,7 +83,8 @@ def _render_one(code: RuleCode, language: str, docs_base_url: str) -> str:
         lines.append(labels["causes"])
         for cause, sentences in CAUSES.items():
             lines.append(textwrap.fill(
-                f"- {cause.value}{colon}{sentences[language]}", WIDTH,
+                f"- {cause.value}{colon}{sentences[language]} "
+                f"{CAUSE_ACTIONS_GENERIC[cause][language]}", WIDTH,
                 initial_indent=_INDENT, subsequent_indent=_INDENT + "  ",
             ))
         lines.append("")

@@ -6,6 +6,7 @@ Only the edges format: the core keeps integers in minor units and `datetime.date
 from __future__ import annotations
 
 import copy
+import re
 from datetime import date
 from functools import lru_cache
 
@@ -67,6 +68,25 @@ def format_money(
 
 
 def format_day(day: date, language: str, country: str | None = None) -> str:
-    """A date in words with its weekday: `lundi 31 août 2026`, `Monday, August 31, 2026`."""
-    text: str = format_date(day, format="full", locale=babel_locale(language, country))
+    """A date in words with its weekday: `lundi 31 août 2026`, `Monday, August 31, 2026`.
+
+    French writes the first day of a month as an ordinal, `samedi 1er août 2026`; CLDR's
+    pattern has no such case, so the day field becomes `d'er'` on the first of the month.
+    """
+    locale = babel_locale(language, country)
+    pattern: str = locale.date_formats["full"].pattern
+    if day.day == 1 and locale.language == "fr":
+        pattern = _first_of_month(pattern)
+    text: str = format_date(day, format=pattern, locale=locale)
     return text
+
+
+# A lone `d` field (not `dd`, not inside a quoted literal) in a CLDR date pattern.
+_DAY_FIELD = re.compile(r"(?<![d'])d(?![d'])")
+
+
+def _first_of_month(pattern: str) -> str:
+    """`EEEE d MMMM y` -> `EEEE d'er' MMMM y`; quoted literals are left alone."""
+    parts = pattern.split("'")
+    parts[::2] = [_DAY_FIELD.sub("d'er'", part) for part in parts[::2]]
+    return "'".join(parts)

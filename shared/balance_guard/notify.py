@@ -21,10 +21,10 @@ from balance_guard.emails.render import (
     RenderedEmail,
     build_message,
     render_account_email,
+    reply_to_header,
     sender_header,
 )
 from balance_guard.emails.sender import EmailSender, RecipientRejectedError, SendError
-from balance_guard.emails.strings import DEFAULT_CONTACT
 from balance_guard.report import AccountReport, EmailRecord, Report
 
 __all__ = ["EmailSender", "Notifier", "NotifyOutcome", "RecipientRejectedError", "SendError"]
@@ -52,14 +52,17 @@ class Notifier:
         log: NotificationLog,
         policy: Policy,
         sender_address: str = DEFAULT_SENDER,
-        contact: str = DEFAULT_CONTACT,
+        contact: str | None = None,
     ) -> None:
+        """`contact` (whom admins write to) defaults to the policy's `support_contact`;
+        with an address in it, admins' emails link to it and carry it as Reply-To."""
         sender_header(sender_address)  # a bad SENDER_EMAIL fails at start-up, not mid-run
         self.sender = sender
         self.log = log
         self.policy = policy
         self.sender_address = sender_address
-        self.contact = contact
+        self.contact = contact if contact is not None else policy.support_contact
+        self.reply_to = reply_to_header(self.contact)  # ...and so does a bad SUPPORT_EMAIL
 
     def notify_account(
         self,
@@ -93,6 +96,7 @@ class Notifier:
         rendered = render_account_email(
             account, decision.findings, languages=settings.locale.languages, as_of=as_of,
             docs_base_url=self.policy.docs_base_url, contact=self.contact, country=country,
+            platform_name=self.policy.platform_name,
         )
         if not self.log.claim(acct, as_of, run_id):
             return NotifyOutcome(notices=notices, reason="already notified for this date")
@@ -106,17 +110,22 @@ class Notifier:
                 self.log.release(acct, as_of)
         return NotifyOutcome(emails, notices, "" if emails else "no recipient could be reached")
 
-    def send_digest(self, report: Report, ops_email: str | None) -> EmailRecord | None:
+    def send_digest(
+        self, report: Report, ops_email: str | None, report_location: str | None = None,
+    ) -> EmailRecord | None:
         """The run's one operations digest; None when no operations address is configured,
         or when this run's digest already went out. Raises SendError when it cannot be
-        sent, so that a Lambda retry can try again."""
+        sent, so that a Lambda retry can try again. `report_location` (e.g. the report's
+        S3 URI) is shown in it when given."""
         if not ops_email:
             return None
         recipients = resolve_recipients(ops_email.split(","), None, self.policy.max_recipients)
         if not recipients.addresses:
             logger.warning("OPS_EMAIL holds no valid address; the digest is not sent")
             return None
-        rendered = render_digest(report, self.policy.default_locale.languages)
+        rendered = render_digest(report, self.policy.default_locale.languages,
+                                 country=self.policy.platform_country,
+                                 report_location=report_location)
         message = build_message(rendered, sender=self.sender_address,
                                 to=recipients.addresses, ref=DIGEST_REF, as_of=report.as_of)
         key = f"{DIGEST_REF}:{report.run_id}"
@@ -160,6 +169,7 @@ class Notifier:
         self, rendered: RenderedEmail, addresses: Sequence[str], ref: str, as_of: date,
     ) -> EmailRecord:
         message = build_message(rendered, sender=self.sender_address, to=addresses, ref=ref,
-                                as_of=as_of, sent_at=datetime.now(UTC))
+                                as_of=as_of, sent_at=datetime.now(UTC),
+                                reply_to=self.reply_to)
         message_id = self.sender.send(message)
         return EmailRecord(to=list(addresses), subject=rendered.subject, message_id=message_id)

@@ -26,7 +26,9 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from babel import Locale
 from babel.dates import format_date, get_day_names
+from babel.lists import format_list
 from babel.numbers import format_percent
 
 from balance_guard.domain.money import (
@@ -204,14 +206,16 @@ _TEXT: dict[str, dict[str, str]] = {
         "transfer_rolling": "Rolling reserve of {percent} on each payment's net amount, plus "
                             "{percent} of a {balance} balance moved on {transfer}, each part "
                             "released {days} days later.",
-        "payouts": "Payouts: {schedule}, on {country} bank business days; a payout reaches "
+        "payouts": "Payouts: {schedule}, on bank business days ({country}); a payout reaches "
                    "the bank {arrival} business days after it is sent.",
         "manual": "Payouts: manual. Released funds stay in the balance until someone pays "
                   "them out.",
         "daily": "daily",
         "weekly": "weekly on {days}",
+        "weekday": "{day}",
         "monthly": "monthly on day {days} (or the month's last day)",
-        "no_holidays": "No holiday calendar for {country}: only weekends are skipped.",
+        "no_holidays": "No holiday calendar for this country ({country}): only weekends are "
+                       "skipped.",
         "payment": "  Payment {gross}, fee {fee}, net {net}",
         "hold": "  Held in reserve: {amount} (in reserve: {total})",
         "hold_balance": "  Moved from the balance into the reserve: {amount} ({percent} of "
@@ -223,38 +227,68 @@ _TEXT: dict[str, dict[str, str]] = {
                   "reserve at the end of a day.",
         "nothing": "Nothing is held: no payment is large enough to reserve a minor unit.",
     },
+    # Payouts to the bank account are "versements"; a "virement" is a bank wire.
+    # Punctuation spacing is added by _french_spacing below: write none before ; : ! ?
+    # Apostrophes are typographic (’), as in the catalog.
     "fr": {
         "fixed": "Réserve fixe de {percent} sur le montant net de chaque paiement, débloquée "
                  "après le {release}.",
         "rolling": "Réserve glissante de {percent} sur le montant net de chaque paiement, "
                    "chaque part débloquée {days} jours plus tard.",
         "transfer_fixed": "Réserve fixe de {percent} sur le montant net de chaque paiement, "
-                          "plus {percent} d'un solde de {balance} transféré le {transfer}, "
+                          "plus {percent} d’un solde de {balance} transféré le {transfer}, "
                           "débloquées après le {release}.",
         "transfer_rolling": "Réserve glissante de {percent} sur le montant net de chaque "
-                            "paiement, plus {percent} d'un solde de {balance} transféré le "
+                            "paiement, plus {percent} d’un solde de {balance} transféré le "
                             "{transfer}, chaque part débloquée {days} jours plus tard.",
-        "payouts": "Virements\u00a0: {schedule}, les jours ouvrables bancaires ({country})\u00a0;"
-                   " un virement arrive à la banque {arrival} jours ouvrables après son envoi.",
-        "manual": "Virements\u00a0: manuels. Les fonds débloqués restent dans le solde jusqu'à "
-                  "ce que quelqu'un les verse.",
+        "payouts": "Versements: {schedule}, les jours ouvrables des banques ({country});"
+                   " un versement arrive à la banque {arrival} jours ouvrables après son "
+                   "envoi.",
+        "manual": "Versements: manuels. Les fonds débloqués restent dans le solde jusqu’à "
+                  "ce que quelqu’un les verse à la banque.",
         "daily": "quotidiens",
-        "weekly": "hebdomadaires, le {days}",
-        "monthly": "mensuels, le {days} du mois (ou le dernier jour du mois)",
-        "no_holidays": "Pas de calendrier des jours fériés pour {country}\u00a0: seules les "
-                       "fins de semaine sont sautées.",
+        "weekly": "hebdomadaires, {days}",
+        "weekday": "le {day}",
+        "monthly": "mensuels, {days} du mois (ou le dernier jour du mois)",
+        "no_holidays": "Pas de calendrier des jours fériés pour ce pays ({country}): seules "
+                       "les fins de semaine sont sautées.",
         "payment": "  Paiement {gross}, frais {fee}, net {net}",
-        "hold": "  Mis en réserve\u00a0: {amount} (en réserve\u00a0: {total})",
-        "hold_balance": "  Transféré du solde vers la réserve\u00a0: {amount} ({percent} de "
-                        "{balance}) (en réserve\u00a0: {total})",
-        "release": "  Débloqué\u00a0: {amount} (en réserve\u00a0: {total})",
+        "hold": "  Mis en réserve: {amount} (en réserve: {total})",
+        "hold_balance": "  Transféré du solde vers la réserve: {amount} ({percent} de "
+                        "{balance}) (en réserve: {total})",
+        "release": "  Débloqué: {amount} (en réserve: {total})",
         "payout": "    Versé le {payout}, à la banque le {arrival}",
-        "payout_manual": "    Disponible pour un virement manuel",
-        "totals": "Totaux en {code}\u00a0: mis en réserve {held}, débloqué {released}\u00a0; "
-                  "au plus {peak} en réserve en fin de journée.",
-        "nothing": "Rien n'est mis en réserve\u00a0: aucun paiement n'est assez élevé.",
+        "payout_manual": "    Disponible pour un versement manuel",
+        "totals": "Totaux en {code}: mis en réserve {held}, débloqué {released};"
+                  " au plus {peak} en réserve en fin de journée.",
+        "nothing": "Rien n’est mis en réserve: aucun paiement n’est assez élevé.",
     },
 }
+
+# French typography, the same before every high sign: a narrow no-break space.
+FRENCH_SPACE = "\u202f"
+
+
+def _french_spacing(template: str) -> str:
+    return re.sub(r"\s*([;:!?])", FRENCH_SPACE + r"\1", template)
+
+
+_TEXT["fr"] = {key: _french_spacing(value) for key, value in _TEXT["fr"].items()}
+
+
+def country_name(country: str, language: str) -> str:
+    """`US` -> `États-Unis` / `United States`, in the reader's language (Babel); a code
+    Babel does not name stays as it is."""
+    code = country.strip().upper()
+    if code == "ZZ" or not re.fullmatch(r"[A-Z]{2}", code):
+        return code
+    name = Locale.parse(language).territories.get(code)
+    return str(name) if name else code
+
+
+def french_ordinal_day(day: int) -> str:
+    """French writes the first of the month as an ordinal: `1er`, then `2`, `3`..."""
+    return "1er" if day == 1 else str(day)
 
 
 class _Formatter:
@@ -271,21 +305,30 @@ class _Formatter:
         return format_money(amount, currency, self.language, self.country)
 
     def day(self, day: date) -> str:
-        return str(format_date(day, format="long", locale=self.locale))
+        """`August 1, 2026`; `1er août 2026` (French day-month-year, ordinal first day)."""
+        text = str(format_date(day, format="long", locale=self.locale))
+        if self.language == "fr" and day.day == 1 and text.startswith("1 "):
+            text = french_ordinal_day(1) + text[1:]
+        return text
 
     def percent(self, percent: Decimal) -> str:
         return str(format_percent(percent / 100, locale=self.locale,
                                   decimal_quantization=False))
 
+    def country_name(self, country: str) -> str:
+        return country_name(country, self.language)
+
     def schedule(self, schedule: PayoutSchedule) -> str:
         if schedule.interval is Interval.WEEKLY:
             names = get_day_names("wide", locale=self.locale)
             listed = schedule.weekly_payout_days or ("monday",)
-            days = ", ".join(str(names[WEEKDAYS.index(d)]) for d in listed)
-            return self.text["weekly"].format(days=days)
+            days = [self.text["weekday"].format(day=names[WEEKDAYS.index(d)]) for d in listed]
+            return self.text["weekly"].format(days=format_list(days, locale=self.locale))
         if schedule.interval is Interval.MONTHLY:
-            days = ", ".join(str(d) for d in schedule.monthly_payout_days or (1,))
-            return self.text["monthly"].format(days=days)
+            listed_days = schedule.monthly_payout_days or (1,)
+            days = [f"le {french_ordinal_day(d)}" if self.language == "fr" else str(d)
+                    for d in listed_days]
+            return self.text["monthly"].format(days=format_list(days, locale=self.locale))
         return self.text["daily"]
 
 
@@ -309,10 +352,10 @@ def _header(sim: Simulation, fmt: _Formatter) -> list[str]:
         lines.append(fmt.text["manual"])
     else:
         lines.append(fmt.text["payouts"].format(
-            schedule=fmt.schedule(sim.schedule), country=sim.country,
+            schedule=fmt.schedule(sim.schedule), country=fmt.country_name(sim.country),
             arrival=sim.arrival_days))
     if not has_holiday_calendar(sim.country):
-        lines.append(fmt.text["no_holidays"].format(country=sim.country))
+        lines.append(fmt.text["no_holidays"].format(country=fmt.country_name(sim.country)))
     return lines
 
 
@@ -467,7 +510,9 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--currency", default="usd",
                         help="currency of the balance and of rows without one (default usd)")
     parser.add_argument("--fee-rule", default=DEFAULT_FEE_RULE,
-                        help=f"fee for rows without one (default {DEFAULT_FEE_RULE}: percent "
+                        # argparse %-formats help texts: the default goes in through
+                        # %(default)s, so the rule's own "%" is never read as a directive.
+                        help="fee for rows without one (default %(default)s: percent "
                              "plus minor units)")
     parser.add_argument("--country", default="US", help="account country, for bank holidays")
     parser.add_argument("--schedule", default="daily", choices=[i.value for i in Interval],

@@ -70,8 +70,9 @@ def account_html(name: str) -> str:
     return render_account_email(
         report, FINDINGS, languages=("fr", "en"), as_of=AS_OF,
         docs_base_url="https://help.a-very-long-subdomain-for-the-platform.example.com/docs",
-        contact="support-team-of-the-property-management-platform@example.com",
-        country="CA",
+        contact="Service à la clientèle de Boréal Gestion immobilière "
+                "<support-team-of-the-property-management-platform@example.com>",
+        country="CA", platform_name="Boréal Gestion immobilière et associés",
     ).html
 
 
@@ -120,6 +121,10 @@ def test_account_email_fits_a_phone_and_is_not_blank(
     assert "Les fonds mis de côté ne suffisent pas" in text
     assert "Not enough money set aside" in text
     assert text.index("Bonjour") < text.index("Hello")
+    # The line on what to do today opens each language, above its greeting.
+    assert text.index("Aujourd’hui") < text.index("Bonjour")
+    assert text.index("Hello") > text.index("Today:") > text.index("Bonjour")
+    assert "support-team-of-the-property-management-platform@example.com" in text
 
 
 def test_digest_fits_a_phone_and_is_not_blank(browser: object, tmp_path: Path) -> None:

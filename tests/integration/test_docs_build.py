@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import subprocess
 import sys
 from decimal import Decimal
@@ -11,11 +12,17 @@ import pytest
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency
 
+from balance_guard.domain import catalog
 from balance_guard.domain.catalog import CAUSES, MIN_BALANCE_VS_PREFUNDING, entry
 from balance_guard.domain.findings import CapacityShortCause, RuleCode
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
+# The help site's Sphinx extension, for the cause headings it renders.
+sys.path.insert(0, str(DOCS / "_ext"))
+DOCS_EXTENSION = importlib.import_module("balance_guard_docs")
+cause_anchor = DOCS_EXTENSION.cause_anchor
+cause_label = DOCS_EXTENSION.cause_label
 CATALOGS = DOCS / "locales" / "fr" / "LC_MESSAGES"
 PAGES = ("index", "minimum-balance-vs-prefunding", "adding-funds", "reserves", "rules",
          "operator-guide")
@@ -75,12 +82,30 @@ def test_capacity_rule_lists_every_cause_in_order(site: dict[str, Path], languag
     flat = " ".join(section.replace("\u00a0", " ").replace("\u202f", " ").split())
     positions = []
     for cause in CapacityShortCause:
-        literal = f'<span class="pre">{cause.value}</span>'
-        assert literal in flat, cause
-        positions.append(flat.index(literal))
+        # A human heading for building administrators, the code only as a link target.
+        anchor = f'<li id="{cause_anchor(cause)}">'
+        assert anchor in flat, cause
+        positions.append(flat.index(anchor))
+        label = cause_label(cause, language).replace("'", "’")
+        assert f"<strong>{label}</strong>" in flat, cause
         words = " ".join(CAUSES[cause][language].replace("'", "’").split())
         assert words in flat, cause
+        assert f">{cause.value}<" not in flat, cause
+        # The catalog's value-free action for the cause, when it has one (emails name the
+        # figures; the rule's own action points to these).
+        generic = getattr(catalog, "CAUSE_ACTIONS_GENERIC", {}).get(cause, {}).get(language)
+        if generic:
+            assert " ".join(generic.replace("'", "’").split()) in flat, cause
+        assert f"{cause.value} —" not in flat, cause
     assert positions == sorted(positions)
+
+
+def test_cause_labels_exist_in_both_languages_and_differ() -> None:
+    for language in ("en", "fr"):
+        labels = [cause_label(cause, language) for cause in CapacityShortCause]
+        assert len(set(labels)) == len(labels)
+        assert all("_" not in label for label in labels)
+    assert cause_label(CapacityShortCause.MANUAL_PAYOUTS, "fr").startswith("Versements")
 
 
 def test_switcher_links_every_page_to_itself_in_the_other_language(
@@ -90,6 +115,33 @@ def test_switcher_links_every_page_to_itself_in_the_other_language(
         assert f'href="../fr/{name}.html"' in page(site, "en", name), name
         assert f'href="../en/{name}.html"' in page(site, "fr", name), name
         assert (site["fr"] / f"{name}.html").is_file()
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_every_table_scrolls_in_its_own_box(site: dict[str, Path], language: str) -> None:
+    for name in PAGES:
+        html = page(site, language, name)
+        tables = html.count("<table")
+        assert html.count('class="table-scroll"') == tables, name
+        assert html.count('class="table-scroll" role="region" tabindex="0"><table') == tables
+
+
+def test_search_field_speaks_the_page_language(site: dict[str, Path]) -> None:
+    french = page(site, "fr", "index")
+    assert 'placeholder="Rechercher"' in french
+    assert 'value="OK"' in french
+    assert 'placeholder="Search"' not in french
+    assert 'value="Go"' not in french
+    english = page(site, "en", "index")
+    assert 'placeholder="Search"' in english
+    assert 'value="Go"' in english
+
+
+def test_switcher_carries_the_anchor(site: dict[str, Path]) -> None:
+    html = page(site, "en", "rules")
+    assert 'id="language-switch-link" href="../fr/rules.html"' in html
+    assert "location.hash" in html
+    assert 'addEventListener("hashchange"' in html
 
 
 def test_french_pages_are_translated(site: dict[str, Path]) -> None:
@@ -122,6 +174,8 @@ def test_reserve_examples_show_the_engine_figures_in_french(site: dict[str, Path
         assert formatted in html, formatted
     assert "24,20\xa0$\xa0US" in html
     assert "31 août 2026" in html
+    assert "1er août 2026" in html
+    assert ">1 août 2026<" not in html
     assert "Terms:" not in html
 
 

@@ -188,3 +188,25 @@ def test_from_env_reads_the_configuration_set(ses: Any) -> None:
     assert SesSender.from_env({}).configuration_set is None
     sender.send(message(["admin@example.com"]))  # region and credentials from the environment
     assert len(sent_messages()) == 1
+
+
+def test_the_reply_to_travels_in_the_raw_message_and_adds_no_recipient(
+    ses: Any, tmp_path: Path,
+) -> None:
+    support = "Boréal Gestion immobilière support <support@boreal-gestion.example>"
+    notifier = Notifier(SesSender(ses), SqliteNotificationLog(tmp_path / "state.sqlite"),
+                        Policy(support_contact=support, platform_name="Boréal"),
+                        sender_address=SENDER)
+
+    notifier.notify_account(report(), account_email="admin@example.com",
+                            settings=AccountSettings(locale=Locale.FR_EN), as_of=AS_OF,
+                            run_id="run")
+
+    [sent] = sent_messages()
+    assert sent.destinations == ["admin@example.com"]
+    parsed = message_from_string(sent.raw_data, policy=policy.default)
+    assert parsed["Reply-To"] == support
+    text = parsed.get_body(preferencelist=("plain",))
+    assert text is not None
+    assert "Écrivez à Boréal Gestion immobilière support (support@boreal-gestion.example)" in (
+        text.get_content())

@@ -5,19 +5,29 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta
 from string import Formatter
+from typing import Any
 
 import pytest
 
 from balance_guard.domain.catalog import (
     CATALOG,
+    CAUSE_ACTIONS,
+    CAUSE_ACTIONS_GENERIC,
+    CAUSE_LABELS,
     CAUSES,
+    COMPUTED_PLACEHOLDERS,
+    FUNDING_METHODS,
     LABELS,
     LANGUAGES,
     MIN_BALANCE_VS_PREFUNDING,
     NOTES,
+    OPERATOR_TITLES,
     PLACEHOLDERS,
+    REWORDINGS,
+    Context,
     RuleText,
     entry,
+    funding_method,
     severity_label,
 )
 from balance_guard.domain.findings import CapacityShortCause, Finding, RuleCode, Severity
@@ -31,8 +41,17 @@ from balance_guard.domain.rules import (
     prefund_findings,
 )
 from balance_guard.domain.snapshot import AccountSnapshot, BlockedRefund, PreviousCheck, ReserveHold
+from balance_guard.emails.strings import STRINGS
 
 FIELDS = tuple(RuleText.model_fields)
+# Written for every rule; `finding_action` only where the action names a figure.
+REQUIRED = tuple(f for f in FIELDS if f != "finding_action")
+# Rules whose action is about money the reader adds or asks for: it must name the figure.
+ACTIONS_WITH_FIGURES = {
+    RuleCode.NEGATIVE_BALANCE, RuleCode.REFUND_BLOCKED, RuleCode.REFUND_CAPACITY_SHORT,
+    RuleCode.MIN_BALANCE_NOT_SET, RuleCode.MIN_BALANCE_BELOW_EXPOSURE,
+    RuleCode.PREFUND_DEPLETED, RuleCode.PREFUND_BELOW_TARGET, RuleCode.PREFUND_USED,
+}
 AS_OF = date(2026, 8, 1)
 # Words that give away an English sentence left in a French text.
 ENGLISH_WORDS = re.compile(
@@ -88,16 +107,20 @@ def test_every_rule_code_has_an_entry() -> None:
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_every_field_is_written_in_both_languages(code: RuleCode, language: str) -> None:
     text = entry(code).text(language)
-    for field in FIELDS:
+    for field in REQUIRED:
         value = getattr(text, field)
         assert value, (code, language, field)
         assert value.strip() == value, (code, language, field)
+    assert text.finding_action.strip() == text.finding_action
+    assert bool(text.finding_action) == (code in ACTIONS_WITH_FIGURES), code
 
 
 @pytest.mark.parametrize("code", list(RuleCode))
 def test_french_is_not_a_copy_of_english(code: RuleCode) -> None:
     en, fr = entry(code).text("en"), entry(code).text("fr")
     for field in FIELDS:
+        if field == "finding_action" and not en.finding_action:
+            continue
         assert getattr(en, field) != getattr(fr, field), (code, field)
         assert not ENGLISH_WORDS.search(prose(getattr(fr, field))), (code, field)
 
@@ -128,8 +151,38 @@ def test_summary_uses_only_what_the_rule_emits(code: RuleCode) -> None:
 
 def test_both_languages_name_the_same_placeholders() -> None:
     for code in RuleCode:
-        assert fields_of(entry(code).text("en").summary) == fields_of(
-            entry(code).text("fr").summary)
+        for field in ("summary", "finding_action"):
+            assert fields_of(getattr(entry(code).text("en"), field)) == fields_of(
+                getattr(entry(code).text("fr"), field)), (code, field)
+
+
+@pytest.mark.parametrize("code", sorted(ACTIONS_WITH_FIGURES))
+def test_an_action_about_money_names_the_amount_and_how_to_send_it(code: RuleCode) -> None:
+    finding = EMITTED[code]
+    can_fill = {*finding.details, "amount", *COMPUTED_PLACEHOLDERS}
+    for language in LANGUAGES:
+        action = entry(code).text(language).finding_action
+        assert "amount" in fields_of(action), (code, language)
+        assert fields_of(action) <= can_fill, (code, language)
+        if code is not RuleCode.MIN_BALANCE_NOT_SET:  # the one that asks support, not funds
+            assert "funding_method" in fields_of(action), (code, language)
+
+
+def test_negative_balance_says_add_at_least_the_figure() -> None:
+    assert "Add at least {amount}" in entry(RuleCode.NEGATIVE_BALANCE).text("en").finding_action
+    assert "Versez au moins {amount}" in entry(RuleCode.NEGATIVE_BALANCE).text(
+        "fr").finding_action
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_general_actions_do_not_offer_ach_as_if_everywhere(language: str) -> None:
+    """Texts without values (help site, `explain`) say ACH is for the United States only:
+    in Canada a bank wire is the only way to add funds."""
+    generic = FUNDING_METHODS[""][language]
+    for code in RuleCode:
+        action = entry(code).text(language).action
+        if "ACH" in action:
+            assert generic in action, code
 
 
 def test_the_key_figures_appear_in_their_summaries() -> None:
@@ -193,14 +246,121 @@ def test_every_cause_the_rules_name_has_its_text(cause: CapacityShortCause,
 
 
 def test_an_unknown_minimum_says_so_and_what_to_do() -> None:
-    en = CAUSES[CapacityShortCause.MINIMUM_BALANCE_UNKNOWN]["en"]
-    fr = CAUSES[CapacityShortCause.MINIMUM_BALANCE_UNKNOWN]["fr"]
-    for words in ("could not read", "only the prefunding balance", "support team to confirm",
-                  "add the missing amount to your prefunding balance"):
-        assert words in en, words
-    for words in ("pas pu lire", "seul le solde de préfinancement",
-                  "soutien de la plateforme de confirmer", "versez la somme manquante"):
-        assert words in fr, words
+    unknown = CapacityShortCause.MINIMUM_BALANCE_UNKNOWN
+    assert "could not read" in CAUSES[unknown]["en"]
+    assert "only the prefunding balance" in CAUSES[unknown]["en"]
+    assert "pas pu lire" in CAUSES[unknown]["fr"]
+    assert "seul le solde de préfinancement" in CAUSES[unknown]["fr"]
+    for words in ("support team to confirm", "at least {exposure}",
+                  "add {amount} to your prefunding balance"):
+        assert words in CAUSE_ACTIONS[unknown]["en"], words
+    for words in ("soutien de la plateforme de confirmer", "au moins {exposure}",
+                  "versez {amount} dans votre solde de préfinancement"):
+        assert words in CAUSE_ACTIONS[unknown]["fr"], words
+    assert "add the missing amount to your prefunding balance" in CAUSE_ACTIONS_GENERIC[
+        unknown]["en"]
+
+
+def test_every_cause_has_its_own_action_in_both_languages() -> None:
+    assert list(CAUSE_ACTIONS) == list(CapacityShortCause)
+    assert list(CAUSE_ACTIONS_GENERIC) == list(CapacityShortCause)
+    assert list(CAUSE_LABELS) == list(CapacityShortCause)
+    short = EMITTED[RuleCode.REFUND_CAPACITY_SHORT]
+    can_fill = {*short.details, "amount", *COMPUTED_PLACEHOLDERS}
+    for language in LANGUAGES:
+        actions = [CAUSE_ACTIONS[cause][language] for cause in CapacityShortCause]
+        assert len(set(actions)) == len(actions), language
+        for cause in CapacityShortCause:
+            action = CAUSE_ACTIONS[cause][language]
+            assert action.strip() == action
+            # Every cause names the shortfall and how to add it, as its way out today.
+            assert {"amount", "funding_method"} <= fields_of(action), (cause, language)
+            assert fields_of(action) <= can_fill, (cause, language)
+            generic = CAUSE_ACTIONS_GENERIC[cause][language]
+            assert fields_of(generic) == set()
+            assert "{" not in generic
+            assert "}" not in generic
+    for cause in CapacityShortCause:
+        assert CAUSE_ACTIONS[cause]["en"] != CAUSE_ACTIONS[cause]["fr"]
+        assert not ENGLISH_WORDS.search(prose(CAUSE_ACTIONS[cause]["fr"])), cause
+        assert not ENGLISH_WORDS.search(CAUSE_ACTIONS_GENERIC[cause]["fr"]), cause
+
+
+def test_each_cause_action_fits_its_cause() -> None:
+    en = {cause: CAUSE_ACTIONS[cause]["en"] for cause in CapacityShortCause}
+    # A minimum balance does nothing with manual payouts: turn automatic payouts back on.
+    assert "turn automatic payouts back on" in en[CapacityShortCause.MANUAL_PAYOUTS]
+    assert "raise your minimum" not in en[CapacityShortCause.MANUAL_PAYOUTS]
+    # The minimum is already enough: nothing to raise, add funds or wait for payments.
+    below = en[CapacityShortCause.BALANCE_BELOW_MINIMUM]
+    assert "raise" not in below
+    assert "set a minimum" not in below
+    assert "wait for residents' payments" in below
+    assert "{suggested_minimum}" in en[CapacityShortCause.NO_MINIMUM_BALANCE]
+    assert "{minimum}" in en[CapacityShortCause.MINIMUM_BELOW_EXPOSURE]
+    assert "confirm" in en[CapacityShortCause.MINIMUM_BALANCE_UNKNOWN]
+    fr = CAUSE_ACTIONS[CapacityShortCause.MANUAL_PAYOUTS]["fr"]
+    assert "réactiver les versements automatiques" in fr
+
+
+def test_funding_methods_follow_the_country() -> None:
+    assert funding_method("CA", "en") == "by bank wire"
+    assert funding_method("ca", "fr") == "par virement bancaire"
+    assert funding_method("US", "en") == "by bank wire or ACH"
+    assert funding_method("US", "fr") == "par virement bancaire ou paiement ACH"
+    assert funding_method("JP", "en") == "by bank wire"  # ACH is a US network
+    assert "ACH" in funding_method(None, "en")
+    assert "United States" in funding_method(None, "en")
+    for country, texts in FUNDING_METHODS.items():
+        assert set(texts) == set(LANGUAGES), country
+        assert ("ACH" in texts["en"]) == (country in {"US", ""}), country
+
+
+@pytest.mark.parametrize("context", list(Context))
+def test_rewordings_use_what_their_rule_emits(context: Context) -> None:
+    rewording = REWORDINGS[context]
+    finding = EMITTED[rewording.code]
+    can_fill = {*finding.details, "amount", *COMPUTED_PLACEHOLDERS}
+    assert rewording.summary or rewording.action
+    for texts in (rewording.summary, rewording.action):
+        if not texts:
+            continue
+        assert set(texts) == set(LANGUAGES)
+        assert fields_of(texts["en"]) == fields_of(texts["fr"])
+        assert fields_of(texts["en"]) <= can_fill, context
+        assert not ENGLISH_WORDS.search(prose(texts["fr"])), context
+
+
+def test_operator_titles_name_every_rule_without_you() -> None:
+    assert set(OPERATOR_TITLES) == set(RuleCode)
+    for code, texts in OPERATOR_TITLES.items():
+        assert set(texts) == set(LANGUAGES), code
+        assert not re.search(r"\b(you|your)\b", texts["en"], re.IGNORECASE), code
+        assert not re.search(r"\b(vous|votre|vos)\b", texts["fr"], re.IGNORECASE), code
+
+
+def french_texts() -> list[str]:
+    """Every French sentence the catalog and the emails' frame can show."""
+    texts: list[str] = []
+    for code in RuleCode:
+        fr = entry(code).text("fr")
+        texts += [getattr(fr, field) for field in FIELDS]
+    tables: list[dict[Any, dict[str, str]]] = [
+        CAUSES, CAUSE_ACTIONS, CAUSE_ACTIONS_GENERIC, CAUSE_LABELS, NOTES, FUNDING_METHODS,
+        OPERATOR_TITLES]
+    for table in tables:
+        texts += [value["fr"] for value in table.values()]
+    for rewording in REWORDINGS.values():
+        texts += [rewording.summary.get("fr", ""), rewording.action.get("fr", "")]
+    texts += [cell for row in MIN_BALANCE_VS_PREFUNDING for cell in row.text("fr")]
+    texts += list(LABELS["fr"].values()) + list(STRINGS["fr"].values())
+    return texts
+
+
+def test_french_uses_the_typographic_apostrophe() -> None:
+    straight = [text for text in french_texts() if "'" in text]
+    assert straight == []
+    assert any("’" in text for text in french_texts())
 
 
 def test_notes_name_a_detail_the_reserve_rule_emits() -> None:

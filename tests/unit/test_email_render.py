@@ -10,12 +10,21 @@ from email.message import EmailMessage
 
 import pytest
 
-from balance_guard.domain.catalog import CATALOG, CAUSES, LABELS
+from balance_guard.domain.catalog import (
+    CATALOG,
+    CAUSE_ACTIONS,
+    CAUSES,
+    LABELS,
+    REWORDINGS,
+    Context,
+)
 from balance_guard.domain.findings import CapacityShortCause, Finding, RuleCode, most_severe_first
 from balance_guard.emails.render import (
     RenderedEmail,
     build_message,
+    placeholder_values,
     render_account_email,
+    reply_to_header,
     subject_for,
 )
 from balance_guard.emails.strings import STRINGS
@@ -85,9 +94,25 @@ def foreign_words(language: str, code: RuleCode) -> list[str]:
     """Every sentence piece of the other language that could leak into this one."""
     other = "en" if language == "fr" else "fr"
     text = CATALOG[code].text(other)
-    pieces = [text.title, text.action, *fragments(text.summary)]
-    pieces += [frag for value in STRINGS[other].values() for frag in fragments(value)]
+    pieces = [text.title, text.action, *fragments(text.summary),
+              *fragments(text.finding_action)]
+    pieces += [frag for value in STRINGS[other].values() for frag in fragments(value)
+               if "·" not in value]  # the bilingual banner names both languages
     return pieces
+
+
+def shown_action(finding: Finding, language: str, country: str | None = "CA") -> str:
+    """The action an email shows for a finding on its own: its cause's, else the rule's
+    action with the finding's figures."""
+    text = CATALOG[finding.code].text(language)
+    cause = finding.details.get("cause")
+    template = (CAUSE_ACTIONS[CapacityShortCause(cause)][language] if cause
+                else text.finding_action or text.action)
+    return template.format_map(placeholder_values(finding, language, country))
+
+
+def flat(text: str) -> str:
+    return " ".join(plain(text).split())
 
 
 @pytest.mark.parametrize("code", list(RuleCode))
@@ -99,12 +124,12 @@ def test_every_rule_renders_from_the_catalog_in_each_language(
     mine = CATALOG[code].text(language)
 
     for body in (email.text, visible_html(email.html)):
-        flat = plain(body)
-        assert "{" not in flat
-        assert "}" not in flat
-        assert mine.title in flat
-        assert mine.action in flat
-        leaked = [piece for piece in foreign_words(language, code) if plain(piece) in flat]
+        words = flat(body)
+        assert "{" not in words
+        assert "}" not in words
+        assert mine.title in words
+        assert flat(shown_action(SAMPLES[code], language)) in words
+        leaked = [piece for piece in foreign_words(language, code) if plain(piece) in words]
         assert leaked == []
     assert f"{DOCS}/{language}/rules.html#{code.anchor}" in email.text
     assert f'href="{DOCS}/{language}/rules.html#{code.anchor}"' in email.html
@@ -160,7 +185,7 @@ def test_dates_in_words_in_the_readers_language() -> None:
 
     assert "lundi 31 août 2026" in french
     assert "mercredi 2 septembre 2026" in french
-    assert "samedi 1 août 2026" in french  # the run date, in the introduction
+    assert "samedi 1er août 2026" in french  # the run date, in the introduction
     assert "Monday, August 31, 2026" in english
     assert "Wednesday, September 2, 2026" in english
 
@@ -221,7 +246,8 @@ def test_unknown_minimum_balance_is_not_called_missing() -> None:
 
     assert "could not read the building's minimum balance from Stripe" in text
     assert "No minimum balance is set" not in text
-    assert "support team to confirm" in text
+    assert "support team to confirm that your minimum balance is at least $2,400.00" in text
+    assert "or add $1,820.00 to your prefunding balance by bank wire." in text
 
 
 def test_bilingual_is_french_first_then_english() -> None:
@@ -233,7 +259,8 @@ def test_bilingual_is_french_first_then_english() -> None:
         en_title = body.index(CATALOG[RuleCode.NEGATIVE_BALANCE].text("en").title)
         assert fr_title < en_title
         assert body.index("25 072,67 $") < body.index("$25,072.67")
-    assert "English version below." in email.text
+    assert "Version anglaise ci-dessous · English version below" in email.text
+    assert "Version anglaise ci-dessous · English version below" in email.html
     assert '<td lang="fr"' in email.html
     assert '<td lang="en"' in email.html
     assert email.subject.index("négatif") < email.subject.index("below zero")
@@ -278,7 +305,7 @@ def test_default_contact_is_written_in_the_readers_language() -> None:
                                  [SAMPLES[RuleCode.PAYOUTS_DISABLED]], languages=("fr",),
                                  as_of=AS_OF, docs_base_url=DOCS)
 
-    assert "l'équipe de soutien de la plateforme" in email.text
+    assert "l’équipe de soutien de la plateforme" in email.text
     assert "the platform's support team" not in email.text
 
 
@@ -328,3 +355,314 @@ def test_message_is_multipart_alternative_text_then_html() -> None:
     assert html is not None
     assert "25 072,67 $" in plain(text.get_content())
     assert "$25,072.67" in html.get_content()
+
+
+# -- what to do, by cause and by country ------------------------------------------------
+
+
+def short(cause: CapacityShortCause, **details: object) -> Finding:
+    finding = SAMPLES[RuleCode.REFUND_CAPACITY_SHORT]
+    return finding.model_copy(update={"details": {**finding.details, "cause": cause.value,
+                                                  **details}})
+
+
+@pytest.mark.parametrize("cause", list(CapacityShortCause))
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_each_cause_shows_its_own_action_with_its_figures(
+    cause: CapacityShortCause, language: str,
+) -> None:
+    finding = short(cause, minimum=150_000)
+
+    email = render([finding], (language,))
+
+    for body in (email.text, visible_html(email.html)):
+        words = flat(body)
+        assert flat(shown_action(finding, language)) in words
+        assert "{" not in words
+        for other in CapacityShortCause:
+            if other is not cause:
+                pieces = fragments(CAUSE_ACTIONS[other][language])
+                assert not all(plain(p) in words for p in pieces), other
+    shortfall = "1 820,00 $" if language == "fr" else "$1,820.00"
+    assert shortfall in flat(email.text.split(LABELS[language]["learn_more"])[0].splitlines()[-1])
+
+
+def test_manual_payouts_ask_for_automatic_payouts_not_a_bigger_minimum() -> None:
+    text = flat(render([short(CapacityShortCause.MANUAL_PAYOUTS)], ("en",)).text)
+
+    assert ("Ask the platform's support team to turn automatic payouts back on with a "
+            "minimum balance of at least $2,400.00") in text
+    assert "add $1,820.00 to your prefunding balance by bank wire" in text
+    assert "set or raise your minimum" not in text
+
+
+def test_a_minimum_that_is_enough_is_not_asked_to_be_raised() -> None:
+    for language, words in (("en", ("raise", "set a minimum")),
+                            ("fr", ("augmenter", "porter votre solde minimum", "fixer"))):
+        text = flat(render([short(CapacityShortCause.BALANCE_BELOW_MINIMUM)], (language,)).text)
+        action = text[text.index(STRINGS[language]["do_critical"]):]
+        for word in words:
+            assert word not in action, (language, word)
+    english = flat(render([short(CapacityShortCause.BALANCE_BELOW_MINIMUM)], ("en",)).text)
+    assert "add $1,820.00 to your prefunding balance by bank wire" in english
+    assert "wait for residents' payments" in english
+
+
+def test_negative_balance_names_the_amount_to_add() -> None:
+    assert "Add at least $25,072.67 to your prefunding balance by bank wire" in flat(
+        render([SAMPLES[RuleCode.NEGATIVE_BALANCE]], ("en",)).text)
+    assert "Versez au moins 25 072,67 $ dans votre solde de préfinancement par virement " \
+           "bancaire" in flat(render([SAMPLES[RuleCode.NEGATIVE_BALANCE]], ("fr",)).text)
+
+
+@pytest.mark.parametrize(("country", "language", "expected", "absent"), [
+    ("CA", "en", "by bank wire,", "ACH"),
+    ("CA", "fr", "par virement bancaire,", "ACH"),
+    ("US", "en", "by bank wire or ACH,", None),
+    ("US", "fr", "par virement bancaire ou paiement ACH,", None),
+    (None, "en", "by bank wire (or ACH in the United States),", None),
+])
+def test_adding_funds_is_worded_for_the_accounts_country(
+    country: str | None, language: str, expected: str, absent: str | None,
+) -> None:
+    text = flat(render([SAMPLES[RuleCode.NEGATIVE_BALANCE]], (language,), country=country).text)
+
+    assert expected in text
+    if absent:
+        assert absent not in text
+
+
+# -- the email as a whole --------------------------------------------------------------
+
+NEGATIVE_450 = Finding.of(RuleCode.NEGATIVE_BALANCE, "cad", 45_000, available=-45_000)
+BLOCKED_1200 = Finding.of(RuleCode.REFUND_BLOCKED, "cad", 120_000, refunds=1)
+SHORT_1850 = Finding.of(RuleCode.REFUND_CAPACITY_SHORT, "cad", 185_000, exposure=185_000,
+                        capacity=0, cause="balance_below_minimum", available=-45_000,
+                        prefund=0, minimum=200_000)
+
+
+def first_line(text: str) -> str:
+    return text.strip().splitlines()[0]
+
+
+def test_a_critical_email_opens_with_what_to_do_today_and_how_much() -> None:
+    findings = [NEGATIVE_450, BLOCKED_1200, SHORT_1850]
+
+    french = render(findings, ("fr",))
+    english = render(findings, ("en",))
+
+    assert plain(first_line(french.text)) == (
+        "Aujourd’hui : versez 1 650,00 $ dans votre solde de préfinancement par virement "
+        "bancaire. Ce montant règle ce que Stripe attend : le solde sous zéro (450,00 $) et "
+        "le remboursement en attente (1 200,00 $). Les étapes ci-dessous protègent ensuite "
+        "les remboursements.")
+    assert first_line(english.text) == (
+        "Today: add $1,650.00 to your prefunding balance by bank wire. This pays what Stripe "
+        "is waiting for: the balance below zero ($450.00) and the refund on hold ($1,200.00). "
+        "The steps below keep refunds protected after that.")
+    page = english.html
+    body = page[page.index("<body"):]
+    assert body.index("Today: add $1,650.00") < body.index("<table")  # the inbox preview
+    assert body.index("Today: </strong>add $1,650.00") < body.index("Hello,") < body.index(
+        "<h2")
+
+
+def test_bilingual_today_line_opens_each_language() -> None:
+    text = render([NEGATIVE_450, BLOCKED_1200, SHORT_1850], ("fr", "en")).text
+
+    french, english = text.split("=" * 70)
+    assert first_line(french) == "Version anglaise ci-dessous · English version below"
+    assert plain(french.strip().splitlines()[2]).startswith("Aujourd’hui : versez 1 650,00 $")
+    assert first_line(english).startswith("Today: add $1,650.00")
+
+
+def test_without_money_due_today_the_line_covers_the_shortfall() -> None:
+    warning = Finding.of(RuleCode.MIN_BALANCE_NOT_SET, "cad", 200_000, exposure=182_000)
+    gap = short(CapacityShortCause.NO_MINIMUM_BALANCE, exposure=182_000, capacity=0)
+
+    text = render([gap, warning], ("en",)).text
+
+    assert first_line(text) == (
+        "Today: add $1,820.00 to your prefunding balance by bank wire. This covers the "
+        "largest refund a resident could ask for now. The steps below keep refunds "
+        "protected after that.")
+
+
+def test_today_line_names_each_currency() -> None:
+    usd_short = Finding.of(RuleCode.REFUND_CAPACITY_SHORT, "usd", 20_000, exposure=50_000,
+                           capacity=30_000, cause="manual_payouts")
+
+    line = first_line(render([NEGATIVE_450, BLOCKED_1200, usd_short], ("en",)).text)
+
+    assert line.startswith("Today: add $1,650.00 and US$200.00 to your prefunding balances "
+                           "by bank wire. $1,650.00 pays what Stripe is waiting for")
+    assert "US$200.00 covers the largest refund" in line
+
+
+def test_no_today_line_when_nothing_is_critical_or_the_finding_stands_alone() -> None:
+    alone = render([NEGATIVE_450], ("en",)).text
+    warnings = render([SAMPLES[RuleCode.MIN_BALANCE_NOT_SET], SAMPLES[RuleCode.PREFUND_USED]],
+                      ("en",)).text
+
+    assert first_line(alone) == "Hello,"
+    assert first_line(warnings) == "Hello,"
+
+
+def test_one_minimum_balance_target_when_both_findings_name_one() -> None:
+    """Résidence Saint-Laurent: exposure 1 820 $, no minimum: the shortfall and the warning
+    both ask for the rounded suggestion, 1 850 $."""
+    gap = short(CapacityShortCause.NO_MINIMUM_BALANCE, exposure=182_000, capacity=0)
+    warning = Finding.of(RuleCode.MIN_BALANCE_NOT_SET, "cad", 185_000, exposure=182_000)
+
+    french = flat(render([gap, warning], ("fr",)).text)
+    english = flat(render([gap, warning], ("en",)).text)
+
+    assert "fixer un solde minimum d’au moins 1 850,00 $" in french
+    assert "au moins 1 820,00 $" not in french
+    assert "set a minimum balance of at least $1,850.00" in english
+    assert "This is the minimum balance the critical alert above asks for" in english
+    assert "at least $1,820.00" not in english
+
+
+def test_minimum_below_exposure_refers_to_the_critical_gap_instead_of_repeating_it() -> None:
+    gap = Finding.of(RuleCode.REFUND_CAPACITY_SHORT, "cad", 130_000, exposure=250_000,
+                     capacity=120_000, cause="minimum_below_exposure", available=150_000,
+                     prefund=20_000, minimum=100_000)
+    warning = Finding.of(RuleCode.MIN_BALANCE_BELOW_EXPOSURE, "cad", 130_000,
+                         exposure=250_000, minimum=100_000, prefund=20_000)
+
+    text = flat(render([gap, warning], ("en",)).text)
+
+    assert ("Ask the platform's support team to raise your minimum balance from $1,000.00 to "
+            "at least $2,500.00, or add $1,300.00 to your prefunding balance by bank wire."
+            ) in text
+    assert "this is the gap shown in the critical alert above" in text
+    assert "falls $1,300.00 short" not in text
+    assert text.count("add $1,300.00") == 2  # today's line and the critical block
+    alone = flat(render([warning], ("en",)).text)
+    assert "falls $1,300.00 short of your largest refundable payment" in alone
+
+
+def test_an_emptied_prefunding_balance_is_told_once() -> None:
+    depleted = Finding.of(RuleCode.PREFUND_DEPLETED, "jpy", 50_000, target=None,
+                          previous=50_000)
+    used = Finding.of(RuleCode.PREFUND_USED, "jpy", 50_000, previous=50_000, prefund=0)
+
+    email = render([depleted, used], ("en",), country="JP")
+    text = flat(email.text)
+
+    assert CATALOG[RuleCode.PREFUND_USED].text("en").title not in text
+    assert "All of your prefunding balance (¥50,000) was used since the previous check" in text
+    assert "add ¥50,000 to your prefunding balance by bank wire to bring it back" in text
+    assert "¥50,000 to ¥0" not in text
+    assert "(+1 more)" not in email.subject
+
+
+def test_prefund_used_down_to_zero_says_all_of_it() -> None:
+    used = Finding.of(RuleCode.PREFUND_USED, "cad", 50_000, previous=50_000, prefund=0)
+
+    text = flat(render([used], ("en",)).text)
+
+    assert "went from $500.00 to zero: all of it was used" in text
+
+
+def test_an_empty_prefunding_balance_with_a_target_is_brought_to_it() -> None:
+    never_funded = Finding.of(RuleCode.PREFUND_DEPLETED, "cad", 100_000, target=100_000,
+                              previous=None)
+    emptied = Finding.of(RuleCode.PREFUND_DEPLETED, "cad", 30_000, target=None,
+                         previous=30_000)
+
+    assert "adding $1,000.00 would bring it to its target" in flat(
+        render([never_funded], ("en",)).text)
+    assert "un dépôt de 1 000,00 $ l’amènerait à sa cible" in flat(
+        render([never_funded], ("fr",)).text)
+    assert "adding $300.00 would bring it back to its previous level" in flat(
+        render([emptied], ("en",)).text)
+    for finding in (never_funded, emptied):
+        assert "restore" not in render([finding], ("en",)).text
+
+
+def test_rewordings_are_chosen_only_in_their_context() -> None:
+    assert REWORDINGS[Context.MINIMUM_GAP_IN_CRITICAL].code is RuleCode.MIN_BALANCE_BELOW_EXPOSURE
+    alone = flat(render([SAMPLES[RuleCode.MIN_BALANCE_NOT_SET]], ("en",)).text)
+    assert "critical alert above" not in alone
+
+
+def test_french_email_uses_typographic_apostrophes() -> None:
+    findings = most_severe_first([f for f in SAMPLES.values()
+                                  if f.code is not RuleCode.CHECK_FAILED])
+
+    email = render(findings, ("fr",))
+
+    assert "'" not in email.text
+    assert "'" not in visible_html(email.html)
+    assert "’" in email.text
+
+
+# -- footer: whom to contact --------------------------------------------------------------
+
+BOREAL = "Boréal Gestion immobilière support <support@boreal-gestion.example>"
+
+
+def test_footer_names_the_platform_and_links_its_support_address() -> None:
+    email = render_account_email(
+        account([NEGATIVE_450]), [NEGATIVE_450], languages=("fr", "en"), as_of=AS_OF,
+        docs_base_url=DOCS, contact=BOREAL, country="CA",
+        platform_name="Boréal Gestion immobilière")
+
+    text = flat(email.text)
+    assert ("Des questions? Écrivez à Boréal Gestion immobilière support "
+            "(support@boreal-gestion.example).") in text
+    assert ("Questions? Write to Boréal Gestion immobilière support "
+            "(support@boreal-gestion.example).") in text
+    assert "pour les alertes Balance Guard de Boréal Gestion immobilière." in text
+    assert "in the Balance Guard alerts of Boréal Gestion immobilière." in text
+    assert email.html.count('href="mailto:support@boreal-gestion.example"') == 2
+
+
+def test_footer_with_a_platform_name_but_no_contact_names_its_support_team() -> None:
+    email = render_account_email(
+        account([NEGATIVE_450]), [NEGATIVE_450], languages=("en",), as_of=AS_OF,
+        docs_base_url=DOCS, contact=None, platform_name="Boréal")
+
+    assert "Questions? Contact the support team of Boréal." in email.text
+    assert "mailto:" not in email.html
+
+
+def test_footer_without_settings_keeps_the_generic_wording() -> None:
+    email = render_account_email(account([NEGATIVE_450]), [NEGATIVE_450], languages=("en",),
+                                 as_of=AS_OF, docs_base_url=DOCS, contact=None)
+
+    assert "Questions? Contact the platform's support team." in email.text
+    assert "in the Balance Guard alerts of the platform." in email.text
+
+
+def test_a_name_only_contact_is_shown_without_a_link() -> None:
+    email = render([NEGATIVE_450], ("en",), contact="Boréal support desk, 1-800-555-0199")
+
+    assert "Questions? Contact Boréal support desk, 1-800-555-0199." in email.text
+    assert "mailto:" not in email.html
+
+
+def test_support_address_becomes_the_reply_to() -> None:
+    email = render([NEGATIVE_450], ("en",), contact=BOREAL)
+
+    message = parsed(build_message(email, sender="Balance Guard <no-reply@example.com>",
+                                   to=["admin@example.com"], ref="acct_123", as_of=AS_OF,
+                                   reply_to=reply_to_header(BOREAL)))
+
+    assert message["Reply-To"] == BOREAL
+    assert message.get_all("To") == ["admin@example.com"]
+    assert reply_to_header(None) is None
+    assert reply_to_header("Boréal support desk") is None
+    assert str(reply_to_header("help@platform.example")) == "help@platform.example"
+
+
+def test_a_cause_action_missing_a_figure_falls_back_to_one_that_has_them() -> None:
+    unknown_minimum = short(CapacityShortCause.MINIMUM_BELOW_EXPOSURE, minimum=None)
+
+    text = flat(render([unknown_minimum], ("en",)).text)
+
+    assert ("What to do today: Add $1,820.00 to your prefunding balance by bank wire: it "
+            "closes the gap right away.") in text
+    assert "{" not in text

@@ -14,7 +14,12 @@ from balance_guard.adapters.outbox import OutboxSender
 from balance_guard.domain.findings import Finding, RuleCode
 from balance_guard.domain.policy import AccountSettings, Locale, Policy
 from balance_guard.emails.digest import render_digest
-from balance_guard.emails.render import build_message, clean_text, render_account_email
+from balance_guard.emails.render import (
+    build_message,
+    clean_text,
+    render_account_email,
+    reply_to_header,
+)
 from balance_guard.notify import Notifier
 from balance_guard.report import AccountReport, Report, totals_of
 
@@ -166,3 +171,71 @@ def test_hostile_names_and_notices_are_escaped_in_the_digest() -> None:
     assert "\r" not in digest.subject
     assert "Injected: yes" in digest.text  # shown, on the same line as the error
     assert "\nInjected" not in digest.text
+
+
+HOSTILE_CONTACTS = [
+    "Support\r\nBcc: spy@evil.example <support@example.com>",
+    "Support <support@example.com>\r\nBcc: spy@evil.example",
+    "support@example.com, spy@evil.example",
+    "Evil Bcc: spy@evil.example <support@example.com>",
+    "=?utf-8?q?=0D=0ABcc:_spy@evil.example?= <support@example.com>",
+    '"><script>alert(1)</script> <support@example.com>',
+    # Accepted, and harmless once rebuilt:
+    "Support =?utf-8?q?=0D=0ABcc=3A_spy=40evil.example?= <support@example.com>",
+    "Tours & Co support <support@example.com>",
+]
+
+
+@pytest.mark.parametrize("contact", HOSTILE_CONTACTS)
+def test_a_hostile_support_contact_is_refused_or_adds_no_header(contact: str) -> None:
+    """The policy refuses a line break outright; what it lets through either fails the
+    notifier's start-up or becomes one display name and one address."""
+    try:
+        platform = Policy(support_contact=contact)
+        reply_to = reply_to_header(platform.support_contact)
+    except ValueError:
+        return
+    rendered = render_account_email(report("Tours"), [NEGATIVE], languages=("en",),
+                                    as_of=AS_OF, docs_base_url="https://help.example.com",
+                                    contact=platform.support_contact)
+    built = build_message(rendered, sender="Balance Guard <no-reply@example.com>",
+                          to=["admin@example.com"], ref="acct", as_of=AS_OF, reply_to=reply_to)
+    reread = message_from_bytes(built.as_bytes(policy=policy.SMTP), policy=policy.default)
+
+    assert reread["Bcc"] is None
+    assert reread.get_all("To") == ["admin@example.com"]
+    assert reread.get_all("Reply-To") in (None, [str(reply_to)])
+    assert "spy@evil.example" not in str(reread.get("Reply-To", ""))
+    html = rendered.html
+    assert "<script" not in html
+    assert 'href="mailto:spy@evil.example"' not in html
+    assert 'href="mailto:support@example.com"' in html
+    assert "Tours & Co" not in html  # escaped as &amp; when it is the name
+
+
+def test_an_accepted_support_contact_keeps_one_reply_to_address() -> None:
+    reply_to = reply_to_header(
+        "Support =?utf-8?q?=0D=0ABcc=3A_spy=40evil.example?= <support@example.com>")
+
+    assert reply_to is not None
+    assert reply_to.addr_spec == "support@example.com"
+    assert "=?" not in reply_to.display_name
+
+
+def test_the_policy_refuses_a_contact_or_platform_name_with_a_line_break() -> None:
+    for field in ("support_contact", "platform_name"):
+        with pytest.raises(ValueError, match="one line"):
+            Policy.model_validate({field: "Boréal\r\nBcc: spy@evil.example"})
+        with pytest.raises(ValueError, match="one line"):
+            Policy.model_validate({field: "Boréal\u202e"})
+    assert Policy(support_contact="  ", platform_name="").support_contact is None
+    assert Policy(platform_name="  Boréal  ").platform_name == "Boréal"
+
+
+def test_a_hostile_platform_name_is_escaped() -> None:
+    rendered = render_account_email(report("Tours"), [NEGATIVE], languages=("en",),
+                                    as_of=AS_OF, docs_base_url="https://help.example.com",
+                                    platform_name="<b>Evil</b> & Co")
+
+    assert "<b>Evil" not in rendered.html
+    assert "&lt;b&gt;Evil&lt;/b&gt; &amp; Co" in rendered.html

@@ -51,3 +51,22 @@ def test_dates_in_words() -> None:
     assert format_day(date(2026, 8, 31), "fr", "CA") == "lundi 31 août 2026"
     assert format_day(date(2026, 8, 31), "en", "CA") == "Monday, August 31, 2026"
     assert format_day(date(2026, 9, 2), "en") == "Wednesday, September 2, 2026"
+
+
+@pytest.mark.parametrize(("country", "expected"), [
+    ("CA", "samedi 1er août 2026"),
+    ("FR", "samedi 1er août 2026"),
+    ("CH", "samedi, 1er août 2026"),
+    (None, "samedi 1er août 2026"),
+])
+def test_french_writes_the_first_of_the_month_as_an_ordinal(country: str | None,
+                                                             expected: str) -> None:
+    assert format_day(date(2026, 8, 1), "fr", country) == expected
+
+
+def test_only_the_first_is_an_ordinal_and_only_in_french() -> None:
+    assert format_day(date(2026, 8, 2), "fr", "CA") == "dimanche 2 août 2026"
+    assert format_day(date(2026, 8, 11), "fr", "CA") == "mardi 11 août 2026"
+    assert format_day(date(2026, 8, 21), "fr", "CA") == "vendredi 21 août 2026"
+    assert format_day(date(2026, 8, 1), "en", "CA") == "Saturday, August 1, 2026"
+    assert format_day(date(2027, 1, 1), "fr", "CA") == "vendredi 1er janvier 2027"

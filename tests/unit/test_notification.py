@@ -6,6 +6,13 @@ from datetime import date, timedelta
 
 import pytest
 
+from balance_guard.domain.advice import (
+    TodayAmount,
+    plan_wording,
+    suggested_minimum,
+    today_amounts,
+)
+from balance_guard.domain.catalog import Context
 from balance_guard.domain.findings import Finding, RuleCode, Severity
 from balance_guard.domain.notification import (
     Notification,
@@ -16,6 +23,7 @@ from balance_guard.domain.notification import (
     fingerprint,
 )
 from balance_guard.domain.policy import Policy
+from balance_guard.domain.rules import CurrencyPosition, capacity_findings
 from balance_guard.report import ReserveRelease
 
 POLICY = Policy()
@@ -280,3 +288,89 @@ def test_every_critical_code_sends_even_if_sent_yesterday(code: RuleCode) -> Non
 
     assert due(decide([finding], history, day(2), POLICY)) == [
         (code.value, "cad", Reason.CRITICAL)]
+
+
+# -- what the email advises as a whole (domain/advice.py) ---------------------------------
+
+NEGATIVE = Finding.of(RuleCode.NEGATIVE_BALANCE, "cad", 45_000, available=-45_000)
+BLOCKED = Finding.of(RuleCode.REFUND_BLOCKED, "cad", 120_000, refunds=1)
+SHORT = Finding.of(RuleCode.REFUND_CAPACITY_SHORT, "cad", 185_000, exposure=185_000,
+                   capacity=0, cause="balance_below_minimum")
+
+
+def test_today_pays_what_stripe_is_waiting_for_first() -> None:
+    """Les Tours du Parc: 450 below zero + a 1 200 refund on hold = 1 650 today, not the
+    1 850 shortfall (which the finding below the line covers)."""
+    assert today_amounts([NEGATIVE, BLOCKED, SHORT]) == (
+        TodayAmount("cad", 165_000, negative=45_000, blocked=120_000, blocked_refunds=1),)
+    assert today_amounts([BLOCKED]) == (
+        TodayAmount("cad", 120_000, blocked=120_000, blocked_refunds=1),)
+    assert today_amounts([NEGATIVE, BLOCKED, SHORT])[0].covers_what_is_due
+
+
+def test_today_is_the_shortfall_when_nothing_is_waiting() -> None:
+    warning = Finding.of(RuleCode.MIN_BALANCE_NOT_SET, "cad", 200_000, exposure=185_000)
+
+    [today] = today_amounts([SHORT, warning])
+
+    assert today == TodayAmount("cad", 185_000, shortfall=185_000)
+    assert not today.covers_what_is_due
+
+
+def test_today_is_per_currency_and_only_for_critical_ones() -> None:
+    usd = Finding.of(RuleCode.NEGATIVE_BALANCE, "usd", 1_000, available=-1_000)
+    eur_warning = Finding.of(RuleCode.PREFUND_BELOW_TARGET, "eur", 5_000, target=10_000,
+                             prefund=5_000)
+
+    amounts = today_amounts([SHORT, usd, NEGATIVE, eur_warning])
+
+    assert [(a.currency, a.amount) for a in amounts] == [("cad", 45_000), ("usd", 1_000)]
+    assert today_amounts([eur_warning]) == ()
+
+
+def test_the_suggested_minimum_is_the_one_min_balance_not_set_names() -> None:
+    position = CurrencyPosition("cad", available=0, prefund=0, minimum=None, exposure=182_000,
+                                automatic_payouts=True)
+    suggested = next(f for f in capacity_findings(position)
+                     if f.code is RuleCode.MIN_BALANCE_NOT_SET)
+
+    assert suggested_minimum(182_000, "cad") == suggested.amount == 185_000
+    assert suggested_minimum(0, "cad") is None
+    assert suggested_minimum(1, "jpy") == 50
+
+
+@pytest.mark.parametrize(("findings", "hidden", "contexts"), [
+    # An emptied prefunding balance absorbs the drop that emptied it.
+    ([Finding.of(RuleCode.PREFUND_DEPLETED, "jpy", 50_000, target=None, previous=50_000),
+      Finding.of(RuleCode.PREFUND_USED, "jpy", 50_000, previous=50_000, prefund=0)],
+     {1}, {0: Context.PREFUND_EMPTY_ALL_USED}),
+    ([Finding.of(RuleCode.PREFUND_DEPLETED, "cad", 100_000, target=100_000, previous=30_000),
+      Finding.of(RuleCode.PREFUND_USED, "cad", 30_000, previous=30_000, prefund=0)],
+     {1}, {0: Context.PREFUND_EMPTY_ALL_USED_TO_TARGET}),
+    ([Finding.of(RuleCode.PREFUND_DEPLETED, "cad", 100_000, target=100_000, previous=None)],
+     set(), {0: Context.PREFUND_EMPTY_TO_TARGET}),
+    ([Finding.of(RuleCode.PREFUND_DEPLETED, "cad", 30_000, target=None, previous=30_000)],
+     set(), {}),
+    ([Finding.of(RuleCode.PREFUND_USED, "cad", 30_000, previous=30_000, prefund=0)],
+     set(), {0: Context.PREFUND_ALL_USED}),
+    ([Finding.of(RuleCode.PREFUND_USED, "cad", 10_000, previous=30_000, prefund=20_000)],
+     set(), {}),
+    # A minimum balance warning next to the shortfall it explains points to it.
+    ([Finding.of(RuleCode.REFUND_CAPACITY_SHORT, "cad", 1, cause="minimum_below_exposure"),
+      Finding.of(RuleCode.MIN_BALANCE_BELOW_EXPOSURE, "cad", 1)],
+     set(), {1: Context.MINIMUM_GAP_IN_CRITICAL}),
+    ([Finding.of(RuleCode.REFUND_CAPACITY_SHORT, "usd", 1, cause="minimum_below_exposure"),
+      Finding.of(RuleCode.MIN_BALANCE_BELOW_EXPOSURE, "cad", 1)],
+     set(), {}),
+    ([Finding.of(RuleCode.REFUND_CAPACITY_SHORT, "cad", 1, cause="no_minimum_balance"),
+      Finding.of(RuleCode.MIN_BALANCE_NOT_SET, "cad", 1)],
+     set(), {1: Context.MINIMUM_ASKED_IN_CRITICAL}),
+    ([Finding.of(RuleCode.MIN_BALANCE_NOT_SET, "cad", 1)], set(), {}),
+])
+def test_findings_that_tell_one_story_are_worded_once(
+    findings: list[Finding], hidden: set[int], contexts: dict[int, Context],
+) -> None:
+    wording = plan_wording(findings)
+
+    assert wording.hidden == hidden
+    assert wording.contexts == contexts

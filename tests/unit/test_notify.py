@@ -260,11 +260,14 @@ def test_the_digest_goes_to_operations_once_per_run(tmp_path: Path,
     assert part is not None
     content = part.get_content()
     for expected in ("Critical: 1", "Not checked: 1", "OK: 1", "Stripe requests: 15",
-                     "Duration: 2.5 s", "Les Tours du Parc (acct_1)",
-                     "Not enough money set aside for your largest possible refund ($1,820.00)",
+                     "Duration: 2.5 s", "Accounts in this run: 3", "Les Tours du Parc (acct_1)",
+                     "Largest refund not covered: $1,820.00 — No minimum balance is set",
                      "Place Verte (acct_2)", "Stripe did not answer after 3 tries",
                      "dropped invalid address 'nope'"):
         assert expected in content
+    # Operators read about the accounts, not to a building's admin.
+    assert "Not enough money set aside for your" not in content
+    assert "Accounts checked" not in content
     assert (outbox / "digest_2026-08-01.html").exists()
 
 
@@ -275,7 +278,7 @@ def test_the_digest_is_written_in_the_platform_language(log: SqliteNotificationL
     record = notifier.send_digest(run_report(), "ops@example.com")
 
     assert record is not None
-    assert record.subject.startswith("Bilan de nuit Balance Guard du samedi 1 août 2026")
+    assert record.subject.startswith("Bilan de nuit Balance Guard du samedi 1er août 2026")
 
 
 def test_no_operations_address_means_no_digest(log: SqliteNotificationLog) -> None:
@@ -292,3 +295,93 @@ def test_a_failed_digest_can_be_retried(log: SqliteNotificationLog) -> None:
     with pytest.raises(SendError):
         notifier.send_digest(run_report(), "ops@example.com")
     assert notifier.send_digest(run_report(), "ops@example.com") is not None
+
+
+def digest_text(sender: RecordingSender) -> str:
+    part = sender.sent[-1].get_body(preferencelist=("plain",))
+    assert part is not None
+    content: str = part.get_content()
+    return content
+
+
+def test_the_digest_formats_money_for_the_platforms_country(
+    log: SqliteNotificationLog,
+) -> None:
+    usd = Finding.of(RuleCode.REFUND_CAPACITY_SHORT, "usd", 190_000, exposure=240_000,
+                     capacity=50_000, cause="manual_payouts")
+    accounts = [account("acct_1", name="Maple Court", findings=(usd,)),
+                account("acct_2", name="Victoria Park")]
+    report = Report(run_id="r", as_of=AS_OF, accounts=accounts,
+                    totals=totals_of(accounts, stripe_requests=4, duration_s=1.0))
+    sender = RecordingSender()
+
+    Notifier(sender, log, Policy()).send_digest(report, "ops@example.com")
+
+    content = digest_text(sender)
+    assert "Largest refund not covered: US$1,900.00 — Payouts are manual or turned off" in (
+        content)
+    assert "Largest refund not covered: $1,820.00" in content  # CAD, for a Canadian platform
+    assert "Accounts checked: 2" in content  # every account was checked
+
+    Notifier(sender, log, Policy(platform_country="us")).send_digest(
+        report.model_copy(update={"run_id": "r2"}), "ops@example.com")
+    american = digest_text(sender)
+    assert "Largest refund not covered: $1,900.00" in american
+    assert "Largest refund not covered: CA$1,820.00" in american
+
+
+def test_the_platform_country_must_be_a_country_code() -> None:
+    assert Policy().platform_country == "CA"
+    with pytest.raises(ValueError, match="country code"):
+        Policy(platform_country="Canada")
+
+
+def test_the_digest_says_where_the_full_report_is(log: SqliteNotificationLog) -> None:
+    sender = RecordingSender()
+
+    Notifier(sender, log, Policy()).send_digest(
+        run_report(), "ops@example.com",
+        report_location="s3://reports/2026-08-01/run.json\r\nBcc: x@y.z")
+
+    content = digest_text(sender)
+    assert "Full report: s3://reports/2026-08-01/run.json Bcc: x@y.z" in content
+    assert sender.sent[-1]["Bcc"] is None
+
+
+BOREAL = "Boréal Gestion immobilière support <support@boreal-gestion.example>"
+
+
+def test_the_support_contact_is_the_reply_to_and_the_footer(
+    log: SqliteNotificationLog,
+) -> None:
+    sender = RecordingSender()
+    policy = Policy(support_contact=BOREAL, platform_name="Boréal Gestion immobilière")
+
+    Notifier(sender, log, policy).notify_account(
+        account(), account_email="o@example.com", settings=EN, as_of=AS_OF, run_id="r")
+
+    [message] = sender.sent
+    assert message["Reply-To"] == BOREAL
+    assert message["To"] == "o@example.com"
+    text = message.get_body(preferencelist=("plain",))
+    assert text is not None
+    content = text.get_content()
+    assert "Questions? Write to Boréal Gestion immobilière support " \
+           "(support@boreal-gestion.example)." in content
+    assert "alerts of Boréal Gestion immobilière." in content
+
+
+def test_without_a_support_contact_there_is_no_reply_to(log: SqliteNotificationLog) -> None:
+    sender = RecordingSender()
+
+    Notifier(sender, log, Policy()).notify_account(
+        account(), account_email="o@example.com", settings=EN, as_of=AS_OF, run_id="r")
+    Notifier(sender, log, Policy()).send_digest(run_report(), "ops@example.com")
+
+    assert [m["Reply-To"] for m in sender.sent] == [None, None]
+
+
+def test_a_bad_support_contact_fails_at_start_up(log: SqliteNotificationLog) -> None:
+    for bad in ("Support <not-an-address>", "support@", "a@b.example, c@d.example"):
+        with pytest.raises(ValueError, match="not a support contact"):
+            Notifier(RecordingSender(), log, Policy(support_contact=bad))

@@ -25,6 +25,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "balance_guard" / "e
 SOURCE_CSV = EXAMPLES / "reserve_transactions.csv"
 ROLLING_CSV = EXAMPLES / "reserve_transactions_rolling.csv"
 NBSP = "\u00a0"
+NNBSP = "\u202f"  # French: narrow no-break space before ; : ! ?
 
 FIXED = ["--csv", str(SOURCE_CSV), "--type", "fixed", "--percent", "25",
          "--release-date", "2026-08-30"]
@@ -66,10 +67,34 @@ def test_fixed_reserve_timeline_in_french(capsys: pytest.CaptureFixture[str]) ->
     assert f"Réserve fixe de 25{NBSP}% sur le montant net" in out
     # Amounts as the emails write them (balance_guard.formatting): USD in French reads
     # "48,47 $ US" for a US account too.
-    assert (f"  Mis en réserve{NBSP}: 48,47{NBSP}${NBSP}US "
-            f"(en réserve{NBSP}: 72,67{NBSP}${NBSP}US)\n") in out
+    assert (f"  Mis en réserve{NNBSP}: 48,47{NBSP}${NBSP}US "
+            f"(en réserve{NNBSP}: 72,67{NBSP}${NBSP}US)\n") in out
     assert "31 août 2026\n" in out
     assert "    Versé le 31 août 2026, à la banque le 2 septembre 2026\n" in out
+    # The first of the month is an ordinal in French.
+    assert out.splitlines()[3] == "1er août 2026"
+    # Payouts are "versements" (a "virement" is a bank wire), in a named country.
+    assert (f"Versements{NNBSP}: quotidiens, les jours ouvrables des banques (États-Unis)"
+            f"{NNBSP}; un versement arrive à la banque 2 jours ouvrables après son envoi.\n"
+            ) in out
+    assert "irement" not in out
+    assert "(US)" not in out
+
+
+@pytest.mark.parametrize("extra", [[], ["--schedule", "manual"], ["--country", "ZZ"],
+                                   ["--schedule", "weekly", "--payout-days", "monday"]])
+def test_french_typography_is_the_same_before_every_high_sign(
+    capsys: pytest.CaptureFixture[str], extra: list[str]
+) -> None:
+    _, out, _ = run_cli(capsys, *TRANSFER, *extra, "--locale", "fr")
+    signs = [i for i, char in enumerate(out) if char in ";:!?"]
+    assert signs
+    for index in signs:
+        assert out[index - 1] == NNBSP, out[max(0, index - 30):index + 1]
+    assert f"{NBSP}:" not in out
+    assert " :" not in out
+    assert "'" not in out  # typographic apostrophes, as in the catalog
+    assert "n’est" in out or "d’un" in out
 
 
 def test_balance_transfer_in_french_canada(capsys: pytest.CaptureFixture[str]) -> None:
@@ -79,8 +104,11 @@ def test_balance_transfer_in_french_canada(capsys: pytest.CaptureFixture[str]) -
     formatted = format_currency(to_major(expected, "usd"), "USD", locale="fr_CA")
     # SPEC: USD in fr-CA is written 25 072,67 $ US.
     assert formatted == f"25{NBSP}072,67{NBSP}${NBSP}US"
-    assert f"  Débloqué{NBSP}: {formatted} (en réserve{NBSP}: 0,00{NBSP}${NBSP}US)\n" in out
-    assert "transféré le 1 août 2026" in out
+    assert f"  Débloqué{NNBSP}: {formatted} (en réserve{NNBSP}: 0,00{NBSP}${NBSP}US)\n" in out
+    assert "transféré le 1er août 2026" in out
+    assert "    Versé le 31 août 2026, à la banque le 2 septembre 2026\n" in out
+    assert "les jours ouvrables des banques (Canada)" in out
+    assert "(CA)" not in out
 
 
 def test_balance_transfer_in_english_canada(capsys: pytest.CaptureFixture[str]) -> None:
@@ -109,8 +137,8 @@ def test_manual_payouts_in_both_languages(capsys: pytest.CaptureFixture[str]) ->
     _, out_fr, _ = run_cli(capsys, *FIXED, "--schedule", "manual", "--locale", "fr")
     assert "Payouts: manual." in out_en
     assert "    Available for a manual payout\n" in out_en
-    assert f"Virements{NBSP}: manuels." in out_fr
-    assert "    Disponible pour un virement manuel\n" in out_fr
+    assert f"Versements{NNBSP}: manuels." in out_fr
+    assert "    Disponible pour un versement manuel\n" in out_fr
 
 
 def test_weekly_schedule_is_named_in_the_readers_language(
@@ -120,16 +148,30 @@ def test_weekly_schedule_is_named_in_the_readers_language(
                            "tuesday,friday")
     _, out_fr, _ = run_cli(capsys, *FIXED, "--schedule", "weekly", "--payout-days",
                            "tuesday,friday", "--locale", "fr")
-    assert "Payouts: weekly on Tuesday, Friday" in out_en
+    assert "Payouts: weekly on Tuesday and Friday, on bank business days (United States)" \
+        in out_en
     assert "Paid out on September 1, 2026, at the bank on September 3, 2026" in out_en
-    assert "hebdomadaires, le mardi, vendredi" in out_fr
+    assert "hebdomadaires, le mardi et le vendredi," in out_fr
+    assert "Versé le 1er septembre 2026, à la banque le 3 septembre 2026" in out_fr
+
+
+def test_monthly_days_in_french_read_le_1er(capsys: pytest.CaptureFixture[str]) -> None:
+    _, out_en, _ = run_cli(capsys, *FIXED, "--schedule", "monthly", "--payout-days", "1,15")
+    _, out_fr, _ = run_cli(capsys, *FIXED, "--schedule", "monthly", "--payout-days", "1,15",
+                           "--locale", "fr")
+    assert "Payouts: monthly on day 1 and 15 (or the month's last day)" in out_en
+    assert "mensuels, le 1er et le 15 du mois (ou le dernier jour du mois)" in out_fr
+    assert "Versé le 1er septembre 2026" in out_fr
 
 
 def test_unknown_country_says_holidays_are_not_skipped(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     _, out, _ = run_cli(capsys, *FIXED, "--country", "ZZ")
-    assert "No holiday calendar for ZZ" in out
+    assert "No holiday calendar for this country (ZZ): only weekends are skipped." in out
+    _, out, _ = run_cli(capsys, *FIXED, "--country", "AC", "--locale", "fr")
+    assert ("Pas de calendrier des jours fériés pour ce pays (Île de l’Ascension)"
+            f"{NNBSP}: seules") in out
 
 
 def test_json_output_matches_the_report_shape(capsys: pytest.CaptureFixture[str]) -> None:

@@ -6,6 +6,7 @@ and a notice says what and why, so operations can fix it. It never stops a check
 
 from __future__ import annotations
 
+import unicodedata
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -46,6 +47,33 @@ class Policy(BaseModel):
     timezone: str = "America/Toronto"
     docs_base_url: str = "https://help.example.com"
     max_recipients: int = Field(default=10, ge=1, le=50)
+    # Whom building admins write to with questions: `Name <address>`, an address, or a
+    # name; with an address, emails link to it and carry it as their Reply-To.
+    support_contact: str | None = Field(default=None, max_length=200)
+    # The platform's name as its customers know it, for the emails' footers.
+    platform_name: str | None = Field(default=None, max_length=80)
+    # The platform's home market: the operations digest formats money and dates for it.
+    platform_country: str = "CA"
+
+    @field_validator("support_contact", "platform_name", mode="before")
+    @classmethod
+    def _one_line(cls, value: object) -> object:
+        """Blank means unset; a line break or control character (a header injection
+        attempt, or a copy-paste accident) is refused rather than silently mended."""
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        if any(unicodedata.category(ch) in {"Cc", "Cf", "Zl", "Zp"} for ch in text):
+            raise ValueError("must be one line of text, without control characters")
+        return text or None
+
+    @field_validator("platform_country")
+    @classmethod
+    def _country_code(cls, value: str) -> str:
+        code = value.strip().upper()
+        if len(code) != 2 or not code.isascii() or not code.isalpha():
+            raise ValueError(f"not a two-letter country code: {value[:8]!r}")
+        return code
 
     @field_validator("timezone")
     @classmethod

@@ -3,6 +3,11 @@
 Totals by status, every critical account with its critical findings, every failed check,
 the Stripe requests used, the run's duration, and the notices (bad metadata, dropped
 addresses) that someone has to fix in the Stripe dashboard.
+
+It speaks to the platform's operators, not to a building's admin: each critical finding
+is the rule's operator title (`OPERATOR_TITLES`) under the building's name, and money and
+dates are formatted for the platform's country (`Policy.platform_country`), so US dollars
+read `US$1,900.00` next to Canadian `$1,300.00` for an en-CA reader.
 """
 
 from __future__ import annotations
@@ -12,8 +17,8 @@ from dataclasses import dataclass
 
 from babel.numbers import format_decimal
 
-from balance_guard.domain.catalog import LABELS, entry
-from balance_guard.domain.findings import Severity
+from balance_guard.domain.catalog import CAUSE_LABELS, LABELS, OPERATOR_TITLES
+from balance_guard.domain.findings import CapacityShortCause, Severity
 from balance_guard.emails.render import (
     NAME_LIMIT,
     RenderedEmail,
@@ -54,20 +59,31 @@ class DigestSection:
     notices_label: str
     notices: tuple[str, ...]
     none: str
+    report: str | None = None
 
 
 def _name(account: AccountReport) -> str:
     return clean_text(account.name, NAME_LIMIT) or clean_text(account.account_id, 60)
 
 
-def _critical_line(account: AccountReport, language: str) -> AccountLine:
+_CAUSES = frozenset(c.value for c in CapacityShortCause)
+
+
+def _critical_line(account: AccountReport, language: str, country: str | None) -> AccountLine:
+    """`Largest refund not covered: US$1,900.00 — Payouts are manual or turned off`."""
+    colon = STRINGS[language]["colon"]
     details = []
     for finding in account.findings:
         if finding.severity is not Severity.CRITICAL:
             continue
-        title = entry(finding.code).text(language).title
-        amount = placeholder_values(finding, language, None).get("amount")
-        details.append(f"{title} ({amount})" if amount else title)
+        line = OPERATOR_TITLES[finding.code][language]
+        amount = placeholder_values(finding, language, country).get("amount")
+        if amount:
+            line += f"{colon}{amount}"
+        cause = finding.details.get("cause")
+        if isinstance(cause, str) and cause in _CAUSES:
+            line += f" — {CAUSE_LABELS[CapacityShortCause(cause)][language]}"
+        details.append(line)
     return AccountLine(_name(account), clean_text(account.account_id, 60), tuple(details))
 
 
@@ -81,18 +97,24 @@ def _notices(accounts: Sequence[AccountReport]) -> tuple[str, ...]:
     return tuple(lines)
 
 
-def _section(report: Report, language: str) -> DigestSection:
+def _section(
+    report: Report, language: str, country: str | None, report_location: str | None,
+) -> DigestSection:
     words = STRINGS[language]
     labels = LABELS[language]
-    locale = babel_locale(language)
+    locale = babel_locale(language, country)
     by_status = report.totals.by_status
     statuses = sorted(by_status, key=lambda s: (
         _STATUS_ORDER.index(s) if s in _STATUS_ORDER else len(_STATUS_ORDER), s))
-    day = format_day(report.as_of, language)
+    day = format_day(report.as_of, language, country)
     notices = _notices(report.accounts)
+    # Accounts that could not be checked are in the run, not "checked".
+    accounts_label = words["digest_accounts_run" if by_status.get("error") else
+                          "digest_accounts"]
+    location = clean_text(report_location or "", 300)
     return DigestSection(
         lang=language,
-        title=digest_subject(report, language),
+        title=digest_subject(report, language, country),
         intro=words["digest_intro"].format(run_id=clean_text(report.run_id, 80), date=day),
         totals_label=words["digest_totals"],
         totals=tuple(
@@ -101,7 +123,7 @@ def _section(report: Report, language: str) -> DigestSection:
             for status in statuses
         ),
         figures=(
-            (words["digest_accounts"], format_decimal(report.totals.accounts, locale=locale)),
+            (accounts_label, format_decimal(report.totals.accounts, locale=locale)),
             (words["digest_emails"], format_decimal(report.totals.emails_sent, locale=locale)),
             (words["digest_requests"],
              format_decimal(report.totals.stripe_requests, locale=locale)),
@@ -109,7 +131,7 @@ def _section(report: Report, language: str) -> DigestSection:
                 seconds=format_decimal(round(report.totals.duration_s, 1), locale=locale))),
         ),
         critical_label=words["digest_critical"],
-        critical=tuple(_critical_line(a, language) for a in report.accounts
+        critical=tuple(_critical_line(a, language, country) for a in report.accounts
                        if a.status == "critical"),
         failed_label=words["digest_failed"],
         failed=tuple(
@@ -120,22 +142,27 @@ def _section(report: Report, language: str) -> DigestSection:
         notices_label=words["digest_notices"],
         notices=notices,
         none=words["digest_none"],
+        report=words["digest_report"].format(location=location) if location else None,
     )
 
 
-def digest_subject(report: Report, language: str) -> str:
+def digest_subject(report: Report, language: str, country: str | None = None) -> str:
     by_status = report.totals.by_status
     return header_text(STRINGS[language]["digest_subject"].format(
-        date=format_day(report.as_of, language),
+        date=format_day(report.as_of, language, country),
         critical=by_status.get("critical", 0),
         failed=by_status.get("error", 0),
     ), 400)
 
 
-def render_digest(report: Report, languages: Sequence[str]) -> RenderedEmail:
-    """The digest in the platform's languages (French first when bilingual)."""
-    sections = [_section(report, lang) for lang in languages]
-    subject = digest_subject(report, languages[0])
+def render_digest(
+    report: Report, languages: Sequence[str], *, country: str | None = None,
+    report_location: str | None = None,
+) -> RenderedEmail:
+    """The digest in the platform's languages (French first when bilingual), formatted
+    for the platform's `country`; `report_location` says where the full report is."""
+    sections = [_section(report, lang, country, report_location) for lang in languages]
+    subject = digest_subject(report, languages[0], country)
     context = {"subject": subject, "sections": sections, "lang": languages[0],
                "preheader": sections[0].intro}
     env = environment()

@@ -4,6 +4,10 @@ Everything a reader sees about a rule comes from `domain/catalog.py`, formatted 
 language and country by Babel; the HTML goes through Jinja2 with autoescaping, and headers
 are set only through the `email` package with values stripped of line breaks. Account names
 and metadata are untrusted: they never reach a header or the HTML unescaped.
+
+An email with a critical finding and more than one block opens with one line saying what
+to do today and how much (`domain/advice.py`); findings that tell the same story are
+worded once (`advice.plan_wording`).
 """
 
 from __future__ import annotations
@@ -20,20 +24,27 @@ from functools import lru_cache
 from string import Formatter
 from typing import Any, TypeGuard
 
+from babel.lists import format_list
 from babel.numbers import format_decimal
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from balance_guard.domain.advice import TodayAmount, plan_wording, suggested_minimum, today_amounts
 from balance_guard.domain.catalog import (
+    CAUSE_ACTIONS,
+    CAUSE_ACTIONS_GENERIC,
     CAUSES,
     LABELS,
     NOTES,
     PLACEHOLDERS,
+    REWORDINGS,
+    Context,
     entry,
+    funding_method,
     severity_label,
 )
 from balance_guard.domain.findings import CapacityShortCause, Finding, RuleCode, Severity
 from balance_guard.domain.notification import release_dates
-from balance_guard.emails.recipients import normalize_address
+from balance_guard.emails.recipients import normalize_address, shown
 from balance_guard.emails.strings import DEFAULT_CONTACT, STRINGS, more_label
 from balance_guard.formatting import babel_locale, format_day, format_money
 from balance_guard.report import AccountReport, ReserveRelease
@@ -80,16 +91,25 @@ class FindingView:
 
 @dataclass(frozen=True)
 class Contact:
+    """`before` + the name and/or the address (a mailto link in HTML) + `after`."""
+
     before: str
-    name: str
+    name: str | None
     mailto: str | None
     after: str
+
+
+@dataclass(frozen=True)
+class TodayView:
+    label: str
+    text: str
 
 
 @dataclass(frozen=True)
 class SectionView:
     lang: str
     colon: str
+    today: TodayView | None
     greeting: str
     intro: str
     other_language: str | None
@@ -97,6 +117,14 @@ class SectionView:
     footer_why: str
     contact: Contact
     footer_policy: str
+
+
+@dataclass(frozen=True)
+class SupportContact:
+    """Whom readers write to: a name, an address, or both (`Policy.support_contact`)."""
+
+    name: str | None
+    address: str | None
 
 
 def clean_text(value: str, limit: int) -> str:
@@ -144,11 +172,15 @@ def placeholder_values(
     finding: Finding, language: str, country: str | None,
     releases: Sequence[ReserveRelease] = (),
 ) -> dict[str, str]:
-    """Every catalog placeholder this finding can fill, formatted for the reader."""
-    values: dict[str, str] = {}
+    """Every catalog placeholder this finding can fill, formatted for the reader: what its
+    rule emits, the minimum balance to suggest, and how to add funds in `country`."""
+    values: dict[str, str] = {"funding_method": funding_method(country, language)}
     days = release_dates(finding, releases)
     for name, kind in PLACEHOLDERS.items():
         raw = finding.amount if name == "amount" else finding.details.get(name)
+        if name == "suggested_minimum" and finding.currency:
+            exposure = finding.details.get("exposure")
+            raw = suggested_minimum(exposure, finding.currency) if _is_int(exposure) else None
         if kind == "money" and finding.currency and _is_int(raw):
             values[name] = format_money(raw, finding.currency, language, country)
         elif kind == "count" and _is_int(raw):
@@ -230,24 +262,45 @@ def _calls_for(value: Any) -> bool:
     return value is True or (_is_int(value) and value > 0)
 
 
+def _first_filled(templates: Sequence[str | None], values: Mapping[str, str]) -> str | None:
+    for template in templates:
+        if template and (text := fill(template, values)) is not None:
+            return text
+    return None
+
+
 def finding_view(
     finding: Finding, language: str, *, country: str | None, docs_base_url: str,
-    releases: Sequence[ReserveRelease] = (),
+    releases: Sequence[ReserveRelease] = (), context: Context | None = None,
 ) -> FindingView:
+    """One finding's block. Its summary and action name its figures; `context` rewords
+    them for the email it is in. An action that misses a value falls back to the
+    catalog's value-free one, never to a text with a gap."""
     text = entry(finding.code).text(language)
     labels = LABELS[language]
     values = placeholder_values(finding, language, country, releases)
+    reworded = REWORDINGS[context] if context is not None else None
     cause: str | None = None
+    cause_actions: tuple[str | None, ...] = ()
+    general_action = text.action
     raw_cause = finding.details.get("cause")
     if isinstance(raw_cause, str) and raw_cause in _CAUSE_VALUES:
-        cause = fill(CAUSES[CapacityShortCause(raw_cause)][language], values)
+        known = CapacityShortCause(raw_cause)
+        cause = fill(CAUSES[known][language], values)
+        cause_actions = (CAUSE_ACTIONS[known][language],)
+        general_action = CAUSE_ACTIONS_GENERIC[known][language]
+    action = _first_filled(
+        (reworded.action.get(language) if reworded else None, *cause_actions,
+         text.finding_action), values) or general_action
+    summary = _first_filled(
+        (reworded.summary.get(language) if reworded else None, text.summary), values)
     color, background = COLORS[finding.severity]
     return FindingView(
         severity=severity_label(finding.severity, language),
         color=color,
         background=background,
         title=text.title,
-        summary=fill(text.summary, values) or text.why,
+        summary=summary or text.why,
         cause_label=labels["cause"],
         cause=cause,
         releases_label=STRINGS[language]["releases"],
@@ -255,7 +308,7 @@ def finding_view(
                   if finding.code is RuleCode.RESERVE_RELEASE_UPCOMING else ()),
         notes=_notes(finding, language, country, values),
         action_label=STRINGS[language][f"do_{_urgency(finding.severity)}"],
-        action=text.action,
+        action=action,
         learn_more=labels["learn_more"],
         url=help_url(finding.code, language, docs_base_url),
     )
@@ -267,13 +320,61 @@ def _urgency(severity: Severity) -> str:
     return "warning" if severity is Severity.WARNING else "info"
 
 
-def contact_view(template: str, contact: str, language: str) -> Contact:
-    name = clean_text(contact, 200)
-    if contact == DEFAULT_CONTACT or not name:
-        name = STRINGS[language]["default_contact"]
-    address, _ = normalize_address(name)
+_NAMED_ADDRESS = re.compile(r'"?(?P<name>[^<>@,;:"]*?)"?\s*<(?P<address>[^<>\s,;]+)>')
+_BARE_ADDRESS = re.compile(r"[^<>\s,;:\"()]+")
+
+
+def parse_contact(raw: str | None, *, strict: bool = False) -> SupportContact | None:
+    """`Name <address>`, an address or a name -> its parts; None for the generic wording.
+
+    With `strict`, a value that looks like an address but is not a valid one raises
+    ValueError (a bad SUPPORT_EMAIL fails at start-up); otherwise it is shown as a name.
+    """
+    if raw is None or raw == DEFAULT_CONTACT:
+        return None
+    text = clean_text(raw, 200)
+    if not text:
+        return None
+    if "@" not in text and "<" not in text:
+        return SupportContact(name=text, address=None)
+    # Exactly one address, bare or as `Name <address>`: no list, no group, no comment.
+    named = _NAMED_ADDRESS.fullmatch(text)
+    name, candidate = (named["name"].strip(), named["address"]) if named else (
+        ("", text) if _BARE_ADDRESS.fullmatch(text) else ("", ""))
+    address, problem = (normalize_address(candidate) if candidate
+                        else (None, "expected one address, or a name and <address>"))
+    if address is None:
+        if strict:
+            raise ValueError(f"not a support contact: {shown(text)}: {problem}")
+        return SupportContact(name=text, address=None)
+    return SupportContact(name=clean_text(name, 100) or None, address=address)
+
+
+def reply_to_header(contact: str | None) -> Address | None:
+    """The Reply-To of admins' emails: the support contact's address, rebuilt from its
+    validated parts; None when there is no address. Raises ValueError when invalid."""
+    parsed = parse_contact(contact, strict=True)
+    if parsed is None or parsed.address is None:
+        return None
+    user, _, domain = parsed.address.rpartition("@")
+    return Address(display_name=header_text(parsed.name or "", 80), username=user,
+                   domain=domain)
+
+
+def contact_view(
+    language: str, contact: str | None = DEFAULT_CONTACT, platform: str | None = None,
+) -> Contact:
+    """The footer's "whom to contact": the support contact when the platform set one,
+    else its support team by name, else the platform's support team."""
+    words = STRINGS[language]
+    parsed = parse_contact(contact)
+    if parsed is None:
+        name = (words["platform_contact"].format(platform=platform) if platform
+                else words["default_contact"])
+        parsed = SupportContact(name=name, address=None)
+    template = words["footer_contact_address" if parsed.address else "footer_contact"]
     before, _, after = template.partition("{contact}")
-    return Contact(before=before, name=name, mailto=address, after=after)
+    return Contact(before=before, name=parsed.name, mailto=parsed.address, after=after)
 
 
 def subject_for(building: str, findings: Sequence[Finding], languages: Sequence[str]) -> str:
@@ -289,6 +390,43 @@ def subject_for(building: str, findings: Sequence[Finding], languages: Sequence[
     return header_text(subject, 400)
 
 
+def today_view(
+    amounts: Sequence[TodayAmount], language: str, country: str | None,
+) -> TodayView | None:
+    """`Today: add 1 650,00 $ to your prefunding balance by bank wire. This pays what
+    Stripe is waiting for: …` — one paragraph, every currency in it."""
+    if not amounts:
+        return None
+    words = STRINGS[language]
+    locale = babel_locale(language, country)
+
+    def money(value: int, currency: str) -> str:
+        return format_money(value, currency, language, country)
+
+    totals = [money(a.amount, a.currency) for a in amounts]
+    add = words["today_add" if len(amounts) == 1 else "today_add_several"].format(
+        amounts=format_list(totals, locale=locale),
+        funding_method=funding_method(country, language))
+    sentences = [add]
+    for item, total in zip(amounts, totals, strict=True):
+        subject = words["today_this"] if len(amounts) == 1 else total
+        if item.covers_what_is_due:
+            parts = []
+            if item.negative:
+                parts.append(words["today_negative"].format(
+                    amount=money(item.negative, item.currency)))
+            if item.blocked:
+                key = "today_blocked_many" if item.blocked_refunds > 1 else "today_blocked_one"
+                parts.append(words[key].format(amount=money(item.blocked, item.currency),
+                                               count=item.blocked_refunds))
+            sentences.append(words["today_due"].format(
+                subject=subject, parts=format_list(parts, locale=locale)))
+        else:
+            sentences.append(words["today_shortfall"].format(subject=subject))
+    sentences.append(words["today_rest"])
+    return TodayView(label=words["today_label"], text=" ".join(sentences))
+
+
 def render_account_email(
     account: AccountReport,
     findings: Sequence[Finding],
@@ -296,13 +434,24 @@ def render_account_email(
     languages: Sequence[str],
     as_of: date,
     docs_base_url: str,
-    contact: str = DEFAULT_CONTACT,
+    contact: str | None = DEFAULT_CONTACT,
     country: str | None = None,
+    platform_name: str | None = None,
 ) -> RenderedEmail:
-    """The email listing `findings` (worst first) for one account, in its languages."""
+    """The email listing `findings` (worst first) for one account, in its languages.
+
+    `contact` is whom to write to (`Policy.support_contact`: `Name <address>`, an address
+    or a name); `platform_name` names the platform in the footer.
+    """
     if not findings:
         raise ValueError("an email needs at least one finding")
     building = clean_text(account.name, NAME_LIMIT) or clean_text(account.account_id, 60)
+    platform = clean_text(platform_name or "", 80) or None
+    wording = plan_wording(findings)
+    shown_findings = [(f, wording.contexts.get(i)) for i, f in enumerate(findings)
+                      if i not in wording.hidden]
+    critical = any(f.severity is Severity.CRITICAL for f, _ in shown_findings)
+    amounts = today_amounts(findings) if critical and len(shown_findings) > 1 else ()
     sections = []
     for index, lang in enumerate(languages):
         words = STRINGS[lang]
@@ -310,22 +459,27 @@ def render_account_email(
         sections.append(SectionView(
             lang=lang,
             colon=words["colon"],
+            today=today_view(amounts, lang, country),
             greeting=words["greeting"],
             intro=words["intro"].format(building=building,
                                         date=format_day(as_of, lang, country)),
             other_language=words["other_language"] if others and index == 0 else None,
             findings=tuple(
                 finding_view(f, lang, country=country, docs_base_url=docs_base_url,
-                             releases=account.reserve_releases)
-                for f in findings
+                             releases=account.reserve_releases, context=context)
+                for f, context in shown_findings
             ),
-            footer_why=words["footer_why"].format(building=building),
-            contact=contact_view(words["footer_contact"], contact, lang),
+            footer_why=words["footer_why"].format(building=building,
+                                                  platform=platform or words["platform"]),
+            contact=contact_view(lang, contact, platform),
             footer_policy=words["footer_policy"],
         ))
-    subject = subject_for(building, findings, languages)
+    subject = subject_for(building, [f for f, _ in shown_findings], languages)
+    first = sections[0]
+    preheader = (f"{first.today.label}{first.colon}{first.today.text}" if first.today
+                 else first.findings[0].summary)
     context = {"subject": subject, "sections": sections, "lang": languages[0],
-               "preheader": sections[0].findings[0].summary}
+               "preheader": preheader}
     env = environment()
     return RenderedEmail(
         subject=subject,
@@ -357,11 +511,13 @@ def build_message(
     ref: str,
     as_of: date,
     sent_at: datetime | None = None,
+    reply_to: Address | None = None,
 ) -> EmailMessage:
     """A multipart/alternative message (plain text first, HTML preferred by clients).
 
     `to` must hold addresses already validated by `recipients`; each becomes an `Address`
-    object, so a stray comma or line break cannot add a recipient or a header.
+    object, so a stray comma or line break cannot add a recipient or a header. `reply_to`
+    comes from `reply_to_header`, which validated it.
     """
     from_address = sender_header(sender)
     message = EmailMessage()
@@ -370,6 +526,8 @@ def build_message(
     message["Subject"] = header_text(rendered.subject, 400)
     message["Date"] = format_datetime(sent_at or datetime.now(UTC))
     message["Message-ID"] = make_msgid(domain=from_address.domain or None)
+    if reply_to is not None:
+        message["Reply-To"] = reply_to
     # RFC 3834: an automatic message; out-of-office replies should stay quiet.
     message["Auto-Submitted"] = "auto-generated"
     message["X-Auto-Response-Suppress"] = "All"

@@ -1,0 +1,201 @@
+"""The help site on a phone (390 px), in headless Chromium: no page scrolls sideways (wide
+tables scroll inside their own box), the reserve figures stay readable, the French pages
+show no English, and the language switcher keeps the `#rule-…` anchor."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from babel.numbers import format_currency
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+PHONE_WIDTH = 390
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+LANGUAGES = ("en", "fr")
+RESERVE_FIGURES = ("24.20", "48.47", "72.67", "25072.67")
+RULE_ANCHOR = "rule-negative-balance"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is not installed "
+                       "(apt-get install chromium)"),
+]
+
+# Every piece of text a reader can see or hear: visible text, placeholders, button
+# captions, accessible names and tooltips.
+READABLE_TEXT = """() => {
+  const parts = [document.body.innerText, document.title];
+  for (const el of document.querySelectorAll("input, button, [aria-label], [title]")) {
+    if (el.placeholder) parts.push(el.placeholder);
+    if (el.type === "submit" || el.type === "button") parts.push(el.value);
+    if (el.getAttribute("aria-label")) parts.push(el.getAttribute("aria-label"));
+    if (el.getAttribute("title")) parts.push(el.getAttribute("title"));
+  }
+  return parts.join("\\n");
+}"""
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A fresh HTML build of both languages, as published under /en/ and /fr/."""
+    work = tmp_path_factory.mktemp("docs-site")
+    for language in LANGUAGES:
+        result = subprocess.run(
+            [sys.executable, "-m", "sphinx", "-q", "-W", "--keep-going", "-b", "html",
+             "-D", f"language={language}", "-d", str(work / "doctrees" / language),
+             str(DOCS), str(work / "site" / language)],
+            capture_output=True, text=True, check=False,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+    return {language: work / "site" / language for language in LANGUAGES}
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def phone(browser: Any) -> Iterator[Any]:
+    page = browser.new_page(viewport={"width": PHONE_WIDTH, "height": 844})
+    yield page
+    page.close()
+
+
+def html_pages(root: Path) -> list[Path]:
+    pages = sorted(root.glob("*.html"))
+    assert {p.stem for p in pages} >= {"index", "rules", "reserves", "operator-guide",
+                                       "minimum-balance-vs-prefunding", "adding-funds"}
+    return pages
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_no_page_scrolls_sideways_on_a_phone(
+    site: dict[str, Path], phone: Any, language: str, tmp_path: Path,
+) -> None:
+    too_wide = {}
+    for path in html_pages(site[language]):
+        phone.goto(path.as_uri())
+        width = phone.evaluate("document.documentElement.scrollWidth")
+        if width > PHONE_WIDTH:
+            too_wide[path.name] = width
+            phone.screenshot(path=str(tmp_path / f"{language}-{path.stem}.png"), full_page=True)
+    assert not too_wide, f"wider than {PHONE_WIDTH} px: {too_wide} (screenshots in {tmp_path})"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_wide_tables_scroll_inside_their_own_box(
+    site: dict[str, Path], phone: Any, language: str,
+) -> None:
+    phone.goto((site[language] / "reserves.html").as_uri())
+    boxes = phone.evaluate("""() => [...document.querySelectorAll("table")].map(t => {
+      const box = t.parentElement;
+      return {scrolls: getComputedStyle(box).overflowX, boxWidth: box.clientWidth,
+              tableWidth: t.scrollWidth, wrapped: box.classList.contains("table-scroll")};
+    })""")
+    assert len(boxes) >= 6
+    for box in boxes:
+        assert box["wrapped"], box
+        assert box["scrolls"] == "auto", box
+        assert box["boxWidth"] <= PHONE_WIDTH, box
+    # The timeline is wider than a phone: it scrolls in its box rather than being cut.
+    assert any(box["tableWidth"] > box["boxWidth"] for box in boxes)
+
+
+def figure(amount: str, language: str) -> str:
+    if language == "en":
+        return str(format_currency(Decimal(amount), "USD", locale="en_US"))
+    return str(format_currency(Decimal(amount), "USD", locale="fr_CA"))
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_reserve_figures_are_readable_on_a_phone(
+    site: dict[str, Path], phone: Any, language: str,
+) -> None:
+    phone.goto((site[language] / "reserves.html").as_uri())
+    text = phone.evaluate("document.body.innerText")
+    for amount in RESERVE_FIGURES:
+        shown = figure(amount, language)
+        assert shown in text, shown
+        cell = phone.locator("td", has_text=shown).first
+        cell.scroll_into_view_if_needed()
+        assert cell.is_visible(), shown
+        # Nothing cut off inside the cell, and the cell can be brought into view.
+        clipped = cell.evaluate("td => td.scrollWidth > td.clientWidth + 1")
+        assert not clipped, shown
+        box = cell.bounding_box()
+        assert box is not None
+        assert box["x"] >= 0
+        assert box["x"] + box["width"] <= PHONE_WIDTH + 1, shown
+    if language == "en":
+        assert "$25,072.67" in text
+    else:
+        assert "24,20\xa0$\xa0US" in text
+
+
+def test_french_pages_show_no_english(site: dict[str, Path], phone: Any) -> None:
+    # ("Navigation" is French too.)
+    english = ("Search", "Go", "Quick search", "Contents", "Previous", "Next",
+               "Hide Search Matches", "Related Topics", "English")
+    for path in html_pages(site["fr"]):
+        phone.goto(path.as_uri())
+        words = set(phone.evaluate(READABLE_TEXT).replace("\n", " ").split())
+        # The switcher names the other language in that language, on purpose.
+        found = [w for w in english if w in words and w != "English"]
+        assert not found, (path.name, found)
+    phone.goto((site["fr"] / "index.html").as_uri())
+    search = phone.locator("#searchbox input[name=q]")
+    assert search.get_attribute("placeholder") == "Rechercher"
+    assert phone.locator("#searchbox input[type=submit]").get_attribute("value") == "OK"
+
+
+def test_english_search_box_is_unchanged(site: dict[str, Path], phone: Any) -> None:
+    phone.goto((site["en"] / "index.html").as_uri())
+    assert phone.locator("#searchbox input[name=q]").get_attribute("placeholder") == "Search"
+    assert phone.locator("#searchbox input[type=submit]").get_attribute("value") == "Go"
+
+
+@pytest.mark.parametrize(("source", "target"), [("en", "fr"), ("fr", "en")])
+def test_language_switch_keeps_the_rule_anchor(
+    site: dict[str, Path], browser: Any, source: str, target: str,
+) -> None:
+    page = browser.new_page(viewport={"width": PHONE_WIDTH, "height": 844})
+    try:
+        page.goto((site[source] / "rules.html").as_uri() + f"#{RULE_ANCHOR}")
+        page.locator(".language-switch a").click()
+        page.wait_for_url(f"**/{target}/rules.html#{RULE_ANCHOR}")
+        assert page.locator(f"#{RULE_ANCHOR}").count() == 1
+        # An anchor reached after the page loaded (a click in the page) is carried too.
+        page.evaluate("location.hash = '#rule-refund-capacity-short'")
+        page.locator(".language-switch a").click()
+        page.wait_for_url(f"**/{source}/rules.html#rule-refund-capacity-short")
+    finally:
+        page.close()
+
+
+def test_language_switch_without_javascript_lands_on_the_same_page(
+    site: dict[str, Path], browser: Any,
+) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto((site["en"] / "reserves.html").as_uri() + f"#{RULE_ANCHOR}")
+        page.locator(".language-switch a").click()
+        page.wait_for_url("**/fr/reserves.html*")
+        assert page.title().startswith("Réserves")
+    finally:
+        context.close()
