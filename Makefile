@@ -8,6 +8,10 @@ NIGHT1 := 2026-08-01
 NIGHT2 := 2026-08-02
 DEMO_STATE := out/state.sqlite
 DOCS_LANGS := en fr
+# The sample platform's own name and support address, as an operator would configure them.
+DEMO_ENV := PLATFORM_NAME="Boréal Gestion immobilière" \
+  SUPPORT_EMAIL="Soutien Boréal <soutien@boreal-gestion.example>" \
+  OPS_EMAIL="operations@boreal-gestion.example"
 
 .PHONY: install demo test lint typecheck docs bench sandbox browser deploy clean
 
@@ -28,11 +32,11 @@ browser:
 demo: install docs
 	rm -rf out/outbox out/night-1 $(DEMO_STATE) out/report.json out/report.html
 	@echo "== Night 1: $(NIGHT1) =="
-	$(BIN)/balance-guard run --as-of $(NIGHT1) --state $(DEMO_STATE) --outbox out/outbox \
+	$(DEMO_ENV) $(BIN)/balance-guard run --as-of $(NIGHT1) --state $(DEMO_STATE) --outbox out/outbox \
 	  --report-json out/night-1/report.json --report-html out/night-1/report.html \
 	  --docs-base-url file://$(CURDIR)/out/docs || [ $$? -eq 1 ]
 	@echo "== Night 2: $(NIGHT2) =="
-	$(BIN)/balance-guard run --as-of $(NIGHT2) --state $(DEMO_STATE) --outbox out/outbox \
+	$(DEMO_ENV) $(BIN)/balance-guard run --as-of $(NIGHT2) --state $(DEMO_STATE) --outbox out/outbox \
 	  --report-json out/report.json --report-html out/report.html \
 	  --docs-base-url file://$(CURDIR)/out/docs || [ $$? -eq 1 ]
 	@echo

@@ -102,8 +102,8 @@ STRINGS: Final[dict[str, dict[str, str]]] = {
                       "contact de « {building} » pour les alertes Balance Guard de "
                       "{platform}.",
         "platform": "la plateforme",
-        "footer_contact": "Des questions? Adressez-vous à {contact}.",
-        "footer_contact_address": "Des questions? Écrivez à {contact}.",
+        "footer_contact": "Des questions\u202f? Adressez-vous à {contact}.",
+        "footer_contact_address": "Des questions\u202f? Écrivez à {contact}.",
         "footer_policy": "Balance Guard écrit au plus une fois par jour, et seulement quand "
                          "quelque chose est critique, nouveau, modifié ou à rappeler chaque "
                          "semaine.",
