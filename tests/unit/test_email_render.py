@@ -611,7 +611,7 @@ def test_footer_names_the_platform_and_links_its_support_address() -> None:
         platform_name="Boréal Gestion immobilière")
 
     text = flat(email.text)
-    assert ("Des questions? Écrivez à Boréal Gestion immobilière support "
+    assert ("Des questions ? Écrivez à Boréal Gestion immobilière support "
             "(support@boreal-gestion.example).") in text
     assert ("Questions? Write to Boréal Gestion immobilière support "
             "(support@boreal-gestion.example).") in text
