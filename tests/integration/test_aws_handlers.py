@@ -1,8 +1,9 @@
-"""The three Lambda functions end to end, in-process: moto for AWS, the sandbox for Stripe.
+"""The Lambda functions end to end, in-process: moto for AWS, the sandbox for Stripe.
 
 Each test deploys the stack's resources in moto (table, queue, bucket, secret, SES identity),
 points the functions at a sandbox over real HTTP, and calls `functions/*/app.py:handler` as
-Lambda would. The digest trigger (a Lambda invoke in AWS) is replaced by a recorder.
+Lambda would. The digest trigger (a Lambda invoke in AWS) is replaced by a recorder, except
+where its real invoke is exercised against a botocore Stubber.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import logging
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -59,19 +61,21 @@ def load_app(name: str) -> ModuleType:
 PLAN_RUN = load_app("plan_run")
 CHECK_ACCOUNT = load_app("check_account")
 RUN_DIGEST = load_app("run_digest")
+DEAD_LETTER = load_app("dead_letter")
 
 
 @dataclass
 class Context:
-    """The parts of Lambda's context object Powertools reads."""
+    """The parts of Lambda's context object Powertools (and the handlers) read."""
 
     function_name: str = "balance-guard-fn"
     memory_limit_in_mb: int = 512
     invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:balance-guard-fn"
     aws_request_id: str = "c6af9ac6-7b61-11e6-9a41-93e812345678"
+    remaining_ms: int = 300_000
 
     def get_remaining_time_in_millis(self) -> int:
-        return 300_000
+        return self.remaining_ms
 
 
 CONTEXT = Context()
@@ -160,14 +164,23 @@ def sqs_record(body: str, message_id: str, receive_count: str = "1") -> dict[str
             "attributes": {**record["attributes"], "ApproximateReceiveCount": receive_count}}
 
 
-def plan(as_of: str = AS_OF) -> dict[str, Any]:
-    result: dict[str, Any] = PLAN_RUN.handler({"as_of": as_of}, CONTEXT)
+def plan(as_of: str = AS_OF, request_id: str | None = None) -> dict[str, Any]:
+    """plan_run by hand; each call is a new invocation unless given the request id of one
+    (an asynchronous retry keeps its request id)."""
+    context = Context(aws_request_id=request_id or str(uuid.uuid4()))
+    result: dict[str, Any] = PLAN_RUN.handler({"as_of": as_of}, context)
     return result
 
 
-def check(records: list[dict[str, Any]]) -> list[str]:
+def check(records: list[dict[str, Any]], context: Context = CONTEXT) -> list[str]:
     """Deliver one batch; the ids of the records reported as failed."""
-    response = CHECK_ACCOUNT.handler({"Records": records}, CONTEXT)
+    response = CHECK_ACCOUNT.handler({"Records": records}, context)
+    return [item["itemIdentifier"] for item in response["batchItemFailures"]]
+
+
+def dead_letters(records: list[dict[str, Any]], context: Context = CONTEXT) -> list[str]:
+    """Deliver a batch of the dead-letter queue; the ids reported as failed."""
+    response = DEAD_LETTER.handler({"Records": records}, context)
     return [item["itemIdentifier"] for item in response["batchItemFailures"]]
 
 

@@ -1,7 +1,8 @@
 """template.yaml: valid for cfn-lint, and the deployment contract of SPEC §11 holds.
 
 cfn-lint checks CloudFormation and SAM's top-level properties; the SAM parts it does not look
-into (events, policy templates, layer metadata) are asserted here one by one.
+into (events, policy templates, layer metadata) are asserted here one by one, on the template
+as written and on what the SAM transform makes of it (aws-sam-translator, offline).
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ from cfnlint.api import lint_file
 from cfnlint.decode import cfn_yaml
 
 from balance_guard.aws.messages import CheckMessage, DigestRequest, PlanRequest
+from balance_guard.aws.settings import DEFAULT_MAX_RECEIVES
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
 FUNCTIONS = {"PlanRunFunction": "plan_run", "CheckAccountFunction": "check_account",
-             "RunDigestFunction": "run_digest"}
+             "RunDigestFunction": "run_digest", "DeadLetterFunction": "dead_letter"}
 LAMBDA_UNZIPPED_LIMIT = 250_000_000
 
 
@@ -100,17 +102,37 @@ def test_each_function_is_a_thin_app_handler(
     assert list((ROOT / "functions" / folder / "events").glob("*.json"))
 
 
-def test_plan_run_runs_nightly_at_two_in_toronto_by_default(template: dict[str, Any]) -> None:
+def test_plan_run_runs_nightly_at_three_in_toronto_by_default(template: dict[str, Any]) -> None:
     [event] = props(template, "PlanRunFunction")["Events"].values()
     assert event["Type"] == "ScheduleV2"
-    assert event["Properties"]["ScheduleExpression"] == ref("ScheduleCron")
-    assert event["Properties"]["ScheduleExpressionTimezone"] == ref("ScheduleTimezone")
+    settings = event["Properties"]
+    assert settings["ScheduleExpression"] == ref("ScheduleCron")
+    assert settings["ScheduleExpressionTimezone"] == ref("ScheduleTimezone")
     parameters = template["Parameters"]
-    assert parameters["ScheduleCron"]["Default"] == "cron(0 2 * * ? *)"
+    # 03:00, not the spec's 02:00: 02:xx does not exist on the spring DST day in Toronto
+    assert parameters["ScheduleCron"]["Default"] == "cron(0 3 * * ? *)"
     assert parameters["ScheduleTimezone"]["Default"] == "America/Toronto"
     # "today" for the run is the schedule's day
     assert environment(template, "PlanRunFunction")["BALANCE_GUARD_TIMEZONE"] == ref(
         "ScheduleTimezone")
+
+
+def test_the_schedule_sends_its_scheduled_time_and_has_no_fixed_name(
+    template: dict[str, Any],
+) -> None:
+    [event] = props(template, "PlanRunFunction")["Events"].values()
+    settings = event["Properties"]
+    assert json.loads(settings["Input"]) == {
+        "scheduled_time": "<aws.scheduler.scheduled-time>",
+        "execution_id": "<aws.scheduler.execution-id>"}
+    request = PlanRequest.model_validate_json(settings["Input"].replace(
+        "<aws.scheduler.scheduled-time>", "2026-08-01T07:00:00Z").replace(
+        "<aws.scheduler.execution-id>", "d32c5kddcf5bb8c3"))
+    assert request.scheduled_time is not None
+    assert settings["OmitName"] is True
+    assert "Name" not in settings
+    assert settings["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": ["ScheduleDeadLetterQueue",
+                                                                    "Arn"]}}
 
 
 def test_check_account_reads_the_queue_with_partial_failures_and_bounded_concurrency(
@@ -123,7 +145,7 @@ def test_check_account_reads_the_queue_with_partial_failures_and_bounded_concurr
     assert settings["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert settings["ScalingConfig"] == {"MaximumConcurrency": ref("MaxConcurrency")}
     assert 1 <= settings["BatchSize"] <= 5
-    assert template["Parameters"]["MaxConcurrency"]["MinValue"] >= 2
+    assert min(template["Parameters"]["MaxConcurrency"]["AllowedValues"]) >= 2
     variables = environment(template, "CheckAccountFunction")
     assert variables["MAX_CONCURRENCY"] == ref("MaxConcurrency")  # for each instance's pace
     assert variables["STRIPE_MAX_RPS"] == ref("StripeMaxRps")
@@ -139,8 +161,21 @@ def test_the_queue_outlives_retries_and_ends_in_a_dead_letter_queue(
     assert redrive["deadLetterTargetArn"] == {"Fn::GetAtt": ["CheckDeadLetterQueue", "Arn"]}
     # the last delivery records the account as not checked: both must agree
     max_receives = environment(template, "CheckAccountFunction")["CHECK_MAX_RECEIVES"]
-    assert int(max_receives) == redrive["maxReceiveCount"]
+    assert int(max_receives) == redrive["maxReceiveCount"] == DEFAULT_MAX_RECEIVES
     assert props(template, "CheckDeadLetterQueue")["MessageRetentionPeriod"] == 14 * 24 * 3600
+
+
+def test_dead_letters_are_consumed_so_a_run_always_completes(template: dict[str, Any]) -> None:
+    [event] = props(template, "DeadLetterFunction")["Events"].values()
+    assert event["Type"] == "SQS"
+    settings = event["Properties"]
+    assert settings["Queue"] == {"Fn::GetAtt": ["CheckDeadLetterQueue", "Arn"]}
+    assert settings["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    timeout = props(template, "DeadLetterFunction")["Timeout"]
+    assert props(template, "CheckDeadLetterQueue")["VisibilityTimeout"] >= 6 * timeout
+    assert "RedrivePolicy" not in props(template, "CheckDeadLetterQueue")
+    assert environment(template, "DeadLetterFunction")["DIGEST_FUNCTION_NAME"] == ref(
+        "RunDigestFunction")
 
 
 def test_one_on_demand_table_with_point_in_time_recovery_and_ttl(
@@ -166,21 +201,51 @@ def test_the_reports_bucket_is_private_encrypted_and_expires_reports(
     assert rules["ExpireRunReports"]["ExpirationInDays"] == ref("ReportRetentionDays")
 
 
-def test_alarms_for_the_dead_letter_queue_and_every_function_go_to_operations(
+def alarms(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {name: r["Properties"] for name, r in template["Resources"].items()
+            if r["Type"] == "AWS::CloudWatch::Alarm"}
+
+
+def test_alarms_for_dead_letters_every_function_and_a_missing_digest_go_to_operations(
     template: dict[str, Any],
 ) -> None:
-    alarms = [r["Properties"] for r in template["Resources"].values()
-              if r["Type"] == "AWS::CloudWatch::Alarm"]
-    dlq = [a for a in alarms if a["MetricName"] == "ApproximateNumberOfMessagesVisible"]
-    assert len(dlq) == 1
-    assert dlq[0]["Dimensions"] == [
+    found = alarms(template)
+    [stuck] = [a for a in found.values()
+               if a["MetricName"] == "ApproximateAgeOfOldestMessage"]
+    assert stuck["Dimensions"] == [
         {"Name": "QueueName", "Value": {"Fn::GetAtt": ["CheckDeadLetterQueue", "QueueName"]}}]
-    assert (dlq[0]["ComparisonOperator"], dlq[0]["Threshold"]) == ("GreaterThanThreshold", 0)
-    errors = {a["Dimensions"][0]["Value"]["Ref"] for a in alarms if a["MetricName"] == "Errors"}
+    [schedule] = [a for a in found.values()
+                  if a["MetricName"] == "ApproximateNumberOfMessagesVisible"]
+    assert schedule["Dimensions"][0]["Value"] == {"Fn::GetAtt": ["ScheduleDeadLetterQueue",
+                                                                 "QueueName"]}
+    errors = {a["Dimensions"][0]["Value"]["Ref"] for a in found.values()
+              if a["MetricName"] == "Errors"}
     assert errors == set(FUNCTIONS)
-    assert all(a["AlarmActions"] == [ref("OpsTopic")] for a in alarms)
+    assert all(a["AlarmActions"] == [ref("OpsTopic")] for a in found.values())
     [subscription] = props(template, "OpsTopic")["Subscription"]
     assert subscription == {"Protocol": "email", "Endpoint": ref("OpsEmail")}
+
+
+def test_custom_metric_alarms_watch_what_the_functions_publish(template: dict[str, Any]) -> None:
+    """Powertools Metrics adds the service dimension: the alarms must name it."""
+    service = template["Globals"]["Function"]["Environment"]["Variables"][
+        "POWERTOOLS_SERVICE_NAME"]
+    custom = {a["MetricName"]: a for a in alarms(template).values()
+              if a["Namespace"] == "BalanceGuard"}
+    assert set(custom) == {"DigestsSent", "EmailsFailed", "DeadLetters"}
+    for alarm in custom.values():
+        assert alarm["Dimensions"] == [{"Name": "service", "Value": service}]
+    digest = custom["DigestsSent"]
+    assert (digest["Statistic"], digest["Period"], digest["EvaluationPeriods"]) == (
+        "Sum", 86400, 1)
+    assert (digest["ComparisonOperator"], digest["Threshold"]) == ("LessThanThreshold", 1)
+    assert digest["TreatMissingData"] == "breaching"  # no run at all is the worst case
+    for name in ("EmailsFailed", "DeadLetters"):
+        assert (custom[name]["ComparisonOperator"], custom[name]["Threshold"]) == (
+            "GreaterThanThreshold", 0)
+    handlers_source = (ROOT / "shared/balance_guard/aws/handlers.py").read_text()
+    for name in custom:
+        assert f'name="{name}"' in handlers_source
 
 
 def test_each_function_gets_the_environment_of_spec_11(template: dict[str, Any]) -> None:
@@ -193,10 +258,12 @@ def test_each_function_gets_the_environment_of_spec_11(template: dict[str, Any])
                                  "SES_CONFIGURATION_SET"},
         "RunDigestFunction": {"STATE_TABLE", "REPORTS_BUCKET", "SENDER_EMAIL", "OPS_EMAIL",
                               "DEFAULT_LOCALE", "SES_CONFIGURATION_SET"},
+        "DeadLetterFunction": {"STATE_TABLE", "DIGEST_FUNCTION_NAME"},
     }
     for function, names in needed.items():
         assert names <= set(environment(template, function)), function
-    assert "STRIPE_SECRET_ARN" not in environment(template, "RunDigestFunction")
+    for function in ("RunDigestFunction", "DeadLetterFunction"):
+        assert "STRIPE_SECRET_ARN" not in environment(template, function)
     assert "STRIPE_API_KEY" not in json.dumps(template)  # the key only ever in the secret
 
 
@@ -212,32 +279,110 @@ def policies(template: dict[str, Any], function: str) -> dict[str, Any]:
     return found
 
 
+def table_actions(granted: dict[str, Any]) -> set[str]:
+    actions: set[str] = set()
+    for statement in granted["Statement"]:
+        listed = statement["Action"]
+        listed = [listed] if isinstance(listed, str) else listed
+        if any(a.startswith("dynamodb:") for a in listed):
+            assert statement["Resource"] == {"Fn::GetAtt": ["StateTable", "Arn"]}
+            actions |= set(listed)
+    return actions
+
+
 def test_each_function_may_touch_only_its_own_resources(template: dict[str, Any]) -> None:
     plan = policies(template, "PlanRunFunction")
     check = policies(template, "CheckAccountFunction")
     digest = policies(template, "RunDigestFunction")
+    dead = policies(template, "DeadLetterFunction")
     secret = {"SecretArn": ref("StripeSecretArn")}
     assert plan["AWSSecretsManagerGetSecretValuePolicy"] == secret
     assert check["AWSSecretsManagerGetSecretValuePolicy"] == secret
-    assert "AWSSecretsManagerGetSecretValuePolicy" not in digest
+    for granted in (digest, dead):
+        assert "AWSSecretsManagerGetSecretValuePolicy" not in granted
     assert plan["SQSSendMessagePolicy"] == {"QueueName": {"Fn::GetAtt": ["CheckQueue",
                                                                          "QueueName"]}}
     assert "SQSSendMessagePolicy" not in check
-    for granted in (plan, check):
-        assert granted["LambdaInvokePolicy"] == {"FunctionName": ref("RunDigestFunction")}
-    for granted in (plan, check, digest):
-        tables = [v for k, v in granted.items() if k.startswith("DynamoDB")]
-        assert tables
-        assert all(t == {"TableName": ref("StateTable")} for t in tables)
+    for granted in (plan, check, digest, dead):
+        # explicit statements only: no Crud / Read / Write policy templates, no Scan
+        assert not [k for k in granted if k.startswith("DynamoDB")]
+        assert "LambdaInvokePolicy" not in granted  # it ends in a "*"
         for statement in granted["Statement"]:
             assert statement["Effect"] == "Allow"
             assert "*" not in json.dumps(statement["Resource"]).replace("/reports/*", "")
+    read = {"dynamodb:GetItem", "dynamodb:Query"}
+    assert table_actions(plan) == read | {"dynamodb:PutItem", "dynamodb:UpdateItem",
+                                          "dynamodb:BatchWriteItem"}
+    assert table_actions(check) == read | {"dynamodb:PutItem", "dynamodb:UpdateItem",
+                                           "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
+    assert table_actions(digest) == read | {"dynamodb:PutItem", "dynamodb:UpdateItem",
+                                            "dynamodb:DeleteItem"}
+    assert table_actions(dead) == {"dynamodb:GetItem", "dynamodb:UpdateItem"}
+    for granted in (plan, check, dead):
+        [invoke] = [s for s in granted["Statement"] if s["Action"] == "lambda:InvokeFunction"]
+        assert invoke["Resource"] == {"Fn::GetAtt": ["RunDigestFunction", "Arn"]}
+    assert not [s for s in digest["Statement"] if s["Action"] == "lambda:InvokeFunction"]
     [put] = [s for s in digest["Statement"] if s["Action"] == "s3:PutObject"]
     assert put["Resource"] == {"Fn::Sub": "${ReportsBucket.Arn}/reports/*"}
     for granted in (check, digest):
         [ses] = [s for s in granted["Statement"] if "ses:SendRawEmail" in s["Action"]]
         assert ses["Condition"] == {"StringEquals": {"ses:FromAddress": ref("SenderEmail")}}
-    assert not [s for s in plan["Statement"] if "ses:SendRawEmail" in s.get("Action", [])]
+    for granted in (plan, dead):
+        assert not [s for s in granted["Statement"] if "ses:SendRawEmail" in s["Action"]]
+
+
+@pytest.mark.parametrize(("arn", "accepted"), [
+    ("arn:aws:secretsmanager:ca-central-1:123456789012:secret:balance-guard/stripe-AbC123",
+     True),
+    ("arn:aws-us-gov:secretsmanager:us-gov-west-1:123456789012:secret:stripe-key-a1B2c3", True),
+    # a partial ARN (no random suffix): IAM would deny GetSecretValue on it
+    ("arn:aws:secretsmanager:ca-central-1:123456789012:secret:balance-guard/stripe", False),
+    ("arn:aws:secretsmanager:ca-central-1:123456789012:secret:stripe-AbC12", False),
+    ("balance-guard/stripe", False),
+])
+def test_the_secret_parameter_takes_only_a_complete_arn(
+    template: dict[str, Any], arn: str, accepted: bool,
+) -> None:
+    pattern = template["Parameters"]["StripeSecretArn"]["AllowedPattern"]
+    assert bool(re.fullmatch(pattern, arn)) is accepted
+
+
+def evaluate_rule(node: Any, values: dict[str, str]) -> Any:
+    """The few CloudFormation rule functions the template uses, over string parameters."""
+    if isinstance(node, list):
+        return [evaluate_rule(item, values) for item in node]
+    if not isinstance(node, dict):
+        return str(node)
+    [(function, argument)] = node.items()
+    if function == "Ref":
+        return values[argument]
+    arguments = evaluate_rule(argument, values)
+    if function == "Fn::Equals":
+        return arguments[0] == arguments[1]
+    if function == "Fn::Not":
+        return not arguments[0]
+    if function == "Fn::Contains":
+        return arguments[1] in arguments[0]
+    raise AssertionError(f"unexpected rule function {function}")
+
+
+def test_rules_refuse_a_concurrency_above_the_stripe_rate(template: dict[str, Any]) -> None:
+    """Each check_account instance gets StripeMaxRps / MaxConcurrency requests per second;
+    below one it starves. Every allowed pair is checked against the rules."""
+    rules = template["Rules"]
+    concurrencies = template["Parameters"]["MaxConcurrency"]["AllowedValues"]
+    assert re.fullmatch(template["Parameters"]["StripeMaxRps"]["AllowedPattern"], "20")
+    assert not re.fullmatch(template["Parameters"]["StripeMaxRps"]["AllowedPattern"], "2.5")
+    for concurrency in concurrencies:
+        for rps in range(1, 101):
+            values = {"MaxConcurrency": str(concurrency), "StripeMaxRps": str(rps)}
+            passed = all(
+                all(evaluate_rule(a["Assert"], values) for a in rule["Assertions"])
+                for rule in rules.values()
+                if evaluate_rule(rule.get("RuleCondition", True), values))
+            assert passed is (concurrency <= rps), values
+    defaults = template["Parameters"]
+    assert int(defaults["MaxConcurrency"]["Default"]) <= int(defaults["StripeMaxRps"]["Default"])
 
 
 def test_email_goes_through_a_configuration_set(template: dict[str, Any]) -> None:
@@ -245,6 +390,24 @@ def test_email_goes_through_a_configuration_set(template: dict[str, Any]) -> Non
     for function in ("CheckAccountFunction", "RunDigestFunction"):
         assert environment(template, function)["SES_CONFIGURATION_SET"] == ref(
             "EmailConfigurationSet")
+
+
+def test_bounces_and_complaints_reach_operations(template: dict[str, Any]) -> None:
+    destination = props(template, "EmailEventsToOperations")
+    assert destination["ConfigurationSetName"] == ref("EmailConfigurationSet")
+    events = destination["EventDestination"]
+    assert events["Enabled"] is True
+    assert set(events["MatchingEventTypes"]) == {"bounce", "complaint"}
+    assert events["SnsDestination"] == {"TopicARN": ref("OpsTopic")}
+    policy = props(template, "OpsTopicPolicy")
+    assert policy["Topics"] == [ref("OpsTopic")]
+    principals = {s["Principal"]["Service"]: s for s in policy["PolicyDocument"]["Statement"]}
+    # the topic policy replaces the default one: alarms must still be able to publish
+    assert set(principals) == {"ses.amazonaws.com", "cloudwatch.amazonaws.com"}
+    for statement in principals.values():
+        assert statement["Action"] == "sns:Publish"
+        assert statement["Condition"]["StringEquals"]["aws:SourceAccount"] == ref(
+            "AWS::AccountId")
 
 
 # -- the layer's dependencies ----------------------------------------------------------------
@@ -299,7 +462,128 @@ def test_the_sample_events_are_what_the_handlers_accept() -> None:
         PlanRequest.model_validate_json((events / "plan_run" / "events" / name).read_text())
     DigestRequest.model_validate_json((events / "run_digest" / "events" / "digest.json")
                                       .read_text())
-    batch = json.loads((events / "check_account" / "events" / "sqs_batch.json").read_text())
-    for record in batch["Records"]:
-        assert set(json.loads(record["body"])) == {"run_id", "account_id", "as_of"}
-        CheckMessage.model_validate_json(record["body"])
+    for batch_file in (events / "check_account" / "events" / "sqs_batch.json",
+                       events / "dead_letter" / "events" / "dead_letters.json"):
+        batch = json.loads(batch_file.read_text())
+        for record in batch["Records"]:
+            assert set(json.loads(record["body"])) == {"run_id", "account_id", "as_of"}
+            CheckMessage.model_validate_json(record["body"])
+
+
+# -- what the SAM transform makes of it ------------------------------------------------------
+
+
+class NoManagedPolicies:
+    """The transform looks up managed policies named in `Policies` through IAM; the template
+    names none (only SAM's own, which it knows), so the lookup needs no AWS account."""
+
+    def load(self) -> dict[str, str]:
+        return {}
+
+
+@pytest.fixture(scope="module")
+def translated(template: dict[str, Any]) -> dict[str, Any]:
+    """The CloudFormation that `sam deploy` would submit, translated offline (artifact URIs
+    stand in for the local folders `sam build` would upload)."""
+    pytest.importorskip("samtranslator", reason="aws-sam-translator is not installed")
+    from samtranslator.translator.transform import transform
+
+    sam: dict[str, Any] = json.loads(json.dumps(template))  # plain dicts, and a copy
+    for item in sam["Resources"].values():
+        if item["Type"] == "AWS::Serverless::Function":
+            item["Properties"]["CodeUri"] = "s3://artifacts/function.zip"
+        elif item["Type"] == "AWS::Serverless::LayerVersion":
+            item["Properties"]["ContentUri"] = "s3://artifacts/layer.zip"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AWS_DEFAULT_REGION", "ca-central-1")
+        result: dict[str, Any] = transform(sam, {}, NoManagedPolicies())  # type: ignore[arg-type]
+    return result
+
+
+def of_type(translated: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+    return {name: r["Properties"] for name, r in translated["Resources"].items()
+            if r["Type"] == kind}
+
+
+def test_the_transform_yields_the_event_source_mappings_with_partial_failures(
+    translated: dict[str, Any],
+) -> None:
+    mappings = of_type(translated, "AWS::Lambda::EventSourceMapping")
+    by_queue = {m["EventSourceArn"]["Fn::GetAtt"][0]: m for m in mappings.values()}
+    assert set(by_queue) == {"CheckQueue", "CheckDeadLetterQueue"}
+    checks = by_queue["CheckQueue"]
+    assert checks["FunctionName"] == ref("CheckAccountFunction")
+    assert checks["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert checks["ScalingConfig"] == {"MaximumConcurrency": ref("MaxConcurrency")}
+    dead = by_queue["CheckDeadLetterQueue"]
+    assert dead["FunctionName"] == ref("DeadLetterFunction")
+    assert dead["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert dead["ScalingConfig"]["MaximumConcurrency"] >= 2
+
+
+def test_the_transform_yields_an_unnamed_schedule_in_the_platform_timezone(
+    translated: dict[str, Any],
+) -> None:
+    [schedule] = of_type(translated, "AWS::Scheduler::Schedule").values()
+    assert "Name" not in schedule  # CloudFormation names it: no clash between stacks
+    assert schedule["ScheduleExpression"] == ref("ScheduleCron")
+    assert schedule["ScheduleExpressionTimezone"] == ref("ScheduleTimezone")
+    target = schedule["Target"]
+    assert target["Arn"] == {"Fn::GetAtt": ["PlanRunFunction", "Arn"]}
+    assert "<aws.scheduler.scheduled-time>" in target["Input"]
+    assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": ["ScheduleDeadLetterQueue",
+                                                                  "Arn"]}}
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] >= 1
+    # the scheduler's role may invoke plan_run and write to its dead-letter queue, nothing else
+    role = translated["Resources"][target["RoleArn"]["Fn::GetAtt"][0]]["Properties"]
+    granted = {(s["Action"], json.dumps(s["Resource"]))
+               for p in role["Policies"] for s in p["PolicyDocument"]["Statement"]}
+    assert granted == {
+        ("lambda:InvokeFunction", json.dumps({"Fn::GetAtt": ["PlanRunFunction", "Arn"]})),
+        ("sqs:SendMessage", json.dumps({"Fn::GetAtt": ["ScheduleDeadLetterQueue", "Arn"]}))}
+
+
+# Attached by SAM itself: basic logging, X-Ray (whose PutTraceSegments has no resource-level
+# permissions) and SQS polling for the two SQS-triggered functions. Their "*" resources are
+# AWS's managed policies, not ours.
+SAM_MANAGED_POLICIES = {
+    "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+    "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess",
+    "arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole",
+}
+
+
+def test_the_transform_yields_roles_without_wildcard_resources(
+    translated: dict[str, Any],
+) -> None:
+    roles = of_type(translated, "AWS::IAM::Role")
+    assert {f"{name}Role" for name in FUNCTIONS} <= set(roles)
+    for name, role in roles.items():
+        assert set(role.get("ManagedPolicyArns", [])) <= SAM_MANAGED_POLICIES, name
+        for policy in role.get("Policies", []):
+            for statement in policy["PolicyDocument"]["Statement"]:
+                assert statement["Effect"] == "Allow"
+                resources = json.dumps(statement["Resource"]).replace("/reports/*", "")
+                assert "*" not in resources, (name, statement)
+                actions = statement["Action"]
+                actions = [actions] if isinstance(actions, str) else actions
+                assert "dynamodb:Scan" not in actions
+                assert not [a for a in actions if a.endswith(":*")], (name, statement)
+    sqs_pollers = {n for n, r in roles.items() if any(
+        "AWSLambdaSQSQueueExecutionRole" in arn for arn in r.get("ManagedPolicyArns", []))}
+    assert sqs_pollers == {"CheckAccountFunctionRole", "DeadLetterFunctionRole"}
+
+
+def test_the_transform_keeps_the_rules_and_builds_every_function_on_the_layer(
+    translated: dict[str, Any], template: dict[str, Any],
+) -> None:
+    assert translated["Rules"] == json.loads(json.dumps(template["Rules"]))
+    functions = of_type(translated, "AWS::Lambda::Function")
+    assert set(functions) == set(FUNCTIONS)
+    [layer] = of_type(translated, "AWS::Lambda::LayerVersion")
+    for function in functions.values():
+        assert function["Runtime"] == "python3.13"
+        assert function["Architectures"] == ["arm64"]
+        assert function["Handler"] == "app.handler"
+        assert function["Layers"] == [ref(layer)]
+        assert function["TracingConfig"] == {"Mode": "Active"}

@@ -6,22 +6,28 @@ Single-table design, string keys `pk` / `sk`, TTL attribute `ttl`:
     ACCOUNT#<acct>              STATE            AccountState (zlib JSON; STATE#<n> chunks if big)
     ACCOUNT#<acct>              SENT#<as_of>     that run date's email: `sending`, then `sent`
     ACCOUNT#<acct>              FINDING#<key>    when a finding was last emailed, and its cause
-    RUN#<run_id>                RUN              as_of, start, expected / done counts, digest claim
-    RUN#<run_id>                ACCOUNT#<acct>   the account as listed; once checked, its report
+    RUN#<run_id>                RUN              as_of, phase, expected / done counts, claims
+    RUN#<run_id>#<shard>        ACCOUNT#<acct>   the account as listed; once checked, its report
     IDEMPOTENCY#check_account   <hash>           Powertools Idempotency records (see handlers)
 
+A run's accounts are spread over SHARDS partitions (`<shard>` = a hash of the account id),
+so that plan_run's burst of 10,000 writes does not land on one partition key.
+
 Every write that must happen once is a conditional write: an email's claim, an account
-counted as done (in one transaction with the run's counter), the digest's claim.
+counted as done (in one transaction with the run's counter), the digest's claim, the
+planning lease.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
+import secrets
 import time
 import zlib
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -43,7 +49,13 @@ if TYPE_CHECKING:
 INLINE_LIMIT = 350_000
 MAX_CHUNKS = 10  # a transaction carries at most 4 MB
 BATCH_WRITE_LIMIT = 25
+WRITE_ATTEMPTS = 8  # per BatchWriteItem group: about 5 s of backoff before giving up
+WRITE_BACKOFF_S = (0.05, 2.0)  # first pause, longest pause (full jitter below each)
+THROTTLED = frozenset({"ProvisionedThroughputExceededException", "ThrottlingException",
+                       "RequestLimitExceeded", "InternalServerError"})
 NOTICES_KEPT = 200
+FINDINGS_KEPT = 50  # when even a report without positions and notices is too big
+RELEASES_KEPT = 100
 RUN_TTL_DAYS = 35  # the run's items; its report lives on in S3
 SENT_TTL_DAYS = 400  # which date was emailed; findings' history has no expiry
 TRANSACTION_ATTEMPTS = 6
@@ -52,6 +64,14 @@ CONDITION_FAILED = "ConditionalCheckFailedException"
 
 class StateTooLargeError(Exception):
     """An account's state does not fit in DynamoDB even split into chunks."""
+
+
+class ReportTooLargeError(Exception):
+    """An account's report does not fit in an item even trimmed to its essentials."""
+
+
+class UnprocessedWritesError(Exception):
+    """DynamoDB kept some writes of a BatchWriteItem unprocessed after every retry."""
 
 
 def _s(value: str) -> AttributeValueTypeDef:
@@ -148,17 +168,28 @@ class _Table:
 
     def write_all(self, requests: Sequence[dict[str, Any]],
                   sleep: Callable[[float], None] = time.sleep) -> None:
-        """BatchWriteItem in groups of 25, retrying what DynamoDB leaves unprocessed."""
+        """BatchWriteItem in groups of 25. What DynamoDB leaves unprocessed (or refuses as
+        throttled) is sent again after a growing, jittered pause, WRITE_ATTEMPTS times at most;
+        then UnprocessedWritesError says how many writes are missing."""
+        first, longest = WRITE_BACKOFF_S
         for start in range(0, len(requests), BATCH_WRITE_LIMIT):
             pending: list[Any] = list(requests[start:start + BATCH_WRITE_LIMIT])
-            for attempt in range(8):
-                response = self.client.batch_write_item(RequestItems={self.table: pending})
-                pending = list(response.get("UnprocessedItems", {}).get(self.table, []))
+            for attempt in range(WRITE_ATTEMPTS):
+                try:
+                    response = self.client.batch_write_item(RequestItems={self.table: pending})
+                    pending = list(response.get("UnprocessedItems", {}).get(self.table, []))
+                except ClientError as error:
+                    if error.response.get("Error", {}).get("Code") not in THROTTLED:
+                        raise
                 if not pending:
                     break
-                sleep(min(2.0, 0.05 * 2**attempt) * random.uniform(0.5, 1.0))
+                if attempt < WRITE_ATTEMPTS - 1:
+                    sleep(min(longest, first * 2**attempt) * random.uniform(0.5, 1.0))
             if pending:
-                raise RuntimeError(f"DynamoDB left {len(pending)} writes unprocessed")
+                raise UnprocessedWritesError(
+                    f"DynamoDB left {len(pending)} of {len(requests)} writes unprocessed after "
+                    f"{WRITE_ATTEMPTS} attempts (group starting at write {start}): the table is "
+                    "throttled; the caller may be retried")
 
 
 # -- account state ----------------------------------------------------------------------------
@@ -320,6 +351,28 @@ class DynamoNotificationLog:
 # -- run ledger -------------------------------------------------------------------------------
 
 RUN = "RUN"
+SHARDS = 16  # partitions a run's account items are spread over
+# A digest claimed this long ago whose invoke was never recorded is up for grabs again: its
+# claimant died between the claim and the invoke.
+DIGEST_CLAIM_STALE = timedelta(minutes=15)
+# A run's planning goes through three phases, in this order (a run written by an earlier
+# version has no phase: it is QUEUED).
+RECORDING = "recording"  # the RUN item exists; its accounts are being written
+QUEUING = "queuing"  # every account is recorded; their check messages are being sent
+QUEUED = "queued"  # every check message was sent (or its account finished as not queued)
+
+
+class LeaseLostError(Exception):
+    """Another attempt took over the run's planning (this one's lease had expired)."""
+
+
+@dataclass(frozen=True)
+class Lease:
+    """Who plans a run right now, and until when: one attempt at a time writes its accounts
+    and sends its messages, and the next may take over once the lease expires."""
+
+    token: str
+    until: datetime
 
 
 @dataclass(frozen=True)
@@ -330,16 +383,20 @@ class RunRecord:
     expected: int
     done: int = 0
     stripe_requests: int = 0  # plan_run's own: the platform check and the account listing
+    phase: str = QUEUED
+    queued: int = 0  # messages were sent for every account whose seq is below this
 
 
 @dataclass(frozen=True)
 class RunProgress:
     done: int
     expected: int
+    phase: str = QUEUED
 
     @property
     def complete(self) -> bool:
-        return self.done >= self.expected
+        """Every account of the run is done (a run still recording its accounts is not)."""
+        return self.phase != RECORDING and self.done >= self.expected
 
 
 @dataclass(frozen=True)
@@ -350,8 +407,49 @@ class AccountResult:
     stripe_requests: int
 
 
+@dataclass(frozen=True)
+class Pending:
+    """An account of the run whose check message may still have to be sent."""
+
+    seq: int
+    account_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Opened:
+    """What `RunLedger.open` found: the run as it is now, and whether this caller holds its
+    planning lease (and created it)."""
+
+    run: RunRecord
+    held: bool
+    created: bool
+
+
+@dataclass
+class _Layout:
+    shards: dict[str, int] = field(default_factory=dict)
+
+
 def _run_pk(run_id: str) -> str:
     return f"RUN#{run_id}"
+
+
+def _shard_of(account_id: str, shards: int) -> int:
+    return int.from_bytes(hashlib.sha256(account_id.encode()).digest()[:4], "big") % shards
+
+
+def _run_account_pk(run_id: str, account_id: str, shards: int) -> str:
+    # Run ids never hold a "#", so a shard's partition cannot be another run's RUN item.
+    if not shards:  # a run recorded before sharding: everything under the run's partition
+        return _run_pk(run_id)
+    return f"{_run_pk(run_id)}#{_shard_of(account_id, shards):02d}"
+
+
+def _account_partitions(run_id: str, shards: int) -> list[str]:
+    if not shards:
+        return [_run_pk(run_id)]
+    return [f"{_run_pk(run_id)}#{i:02d}" for i in range(shards)]
 
 
 def _display_name(account: StripeAccount) -> str:
@@ -360,44 +458,211 @@ def _display_name(account: StripeAccount) -> str:
 
 
 def _packed_report(report: AccountReport) -> bytes:
+    """The report, compressed, trimmed until it fits in an item: first its positions and
+    extra notices go, then all but its first findings and releases. Raises
+    ReportTooLargeError when even that does not fit."""
     blob = _pack(report.model_dump_json())
     if len(blob) <= INLINE_LIMIT:
         return blob
+    for trimmed in _trimmed(report):
+        blob = _pack(trimmed.model_dump_json())
+        if len(blob) <= INLINE_LIMIT:
+            return blob
+    raise ReportTooLargeError(
+        f"the report of {report.account_id[:80]} is {len(blob)} bytes compressed even "
+        f"trimmed, over {INLINE_LIMIT}")
+
+
+def _trimmed(report: AccountReport) -> Iterator[AccountReport]:
     dropped = len(report.notices) - NOTICES_KEPT
-    kept = report.model_copy(update={
+    yield report.model_copy(update={
         "positions": [],
         "notices": [*report.notices[:NOTICES_KEPT],
                     *([f"{dropped} more notices not kept"] if dropped > 0 else [])],
     })
-    return _pack(kept.model_dump_json())
+    cut = (f"report trimmed to fit the run's table: {len(report.findings)} findings, "
+           f"{len(report.reserve_releases)} releases, {len(report.notices)} notices in all")
+    yield report.model_copy(update={
+        "name": report.name[:200],
+        "positions": [],
+        "notices": [*[n[:300] for n in report.notices[:20]], cut],
+        "findings": report.findings[:FINDINGS_KEPT],
+        "reserve_releases": report.reserve_releases[:RELEASES_KEPT],
+        "error": report.error[:500] if report.error else None,
+    })
+
+
+def _iso(moment: datetime) -> str:
+    """UTC, one fixed format, so that ISO strings compare in time order in conditions."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class RunLedger:
-    """One nightly run on AWS: which accounts it covers, which are done, their reports."""
+    """One nightly run on AWS: which accounts it covers, which are done, their reports.
+
+    Planning a run is resumable: `open` creates the RUN item (or takes over a run whose last
+    planner died), `record_accounts` writes its accounts, `pending` / `mark_queued` /
+    `close_queuing` follow the sending of their check messages.
+    """
 
     def __init__(
         self, client: DynamoDBClient, table: str, sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._table = _Table(client, table)
         self._sleep = sleep
+        self._layout = _Layout()
 
-    def start(self, run: RunRecord, accounts: Sequence[StripeAccount]) -> None:
-        """Record the run and every account it will check, before any check is queued."""
+    # -- planning ---------------------------------------------------------------------------
+
+    def open(self, run: RunRecord, lease: Lease, now: datetime | None = None) -> Opened:
+        """Create the run (phase RECORDING, held by `lease`), or find it: the lease is taken
+        over when its planner's lease has expired and the run is not fully queued yet."""
         table = self._table
-        table.client.put_item(
-            TableName=table.table, ConditionExpression="attribute_not_exists(pk)",
-            Item={**_key(_run_pk(run.run_id), RUN), "as_of": _s(run.as_of.isoformat()),
-                  "started": _s(run.started.isoformat()), "expected": _n(run.expected),
-                  "done": _n(0), "stripe_requests": _n(run.stripe_requests),
-                  "ttl": _expires(RUN_TTL_DAYS, run.started)})
+        moment = now or datetime.now(UTC)
+        try:
+            table.client.put_item(
+                TableName=table.table, ConditionExpression="attribute_not_exists(pk)",
+                Item={**_key(_run_pk(run.run_id), RUN), "as_of": _s(run.as_of.isoformat()),
+                      "started": _s(run.started.isoformat()), "expected": _n(0),
+                      "done": _n(0), "stripe_requests": _n(0), "phase": _s(RECORDING),
+                      "queued": _n(0), "shards": _n(SHARDS), "lease_token": _s(lease.token),
+                      "lease_until": _s(_iso(lease.until)),
+                      "ttl": _expires(RUN_TTL_DAYS, run.started)})
+        except ClientError as error:
+            if not _failed_condition(error):
+                raise
+        else:
+            self._layout.shards[run.run_id] = SHARDS
+            return Opened(replace(run, phase=RECORDING), held=True, created=True)
+        held = table.conditional_update(
+            _key(_run_pk(run.run_id), RUN), "SET #token = :token, #until = :until",
+            "attribute_exists(#phase) AND #phase <> :queued"
+            " AND (attribute_not_exists(#until) OR #until < :now)",
+            {"#token": "lease_token", "#until": "lease_until", "#phase": "phase"},
+            {":token": _s(lease.token), ":until": _s(_iso(lease.until)),
+             ":queued": _s(QUEUED), ":now": _s(_iso(moment))})
+        current = self.run(run.run_id)
+        if current is None:  # expired between the two calls: as good as never created
+            raise LeaseLostError(f"run {run.run_id} vanished while being opened")
+        return Opened(current, held=held, created=False)
+
+    def record_accounts(
+        self, run_id: str, lease: Lease, accounts: Sequence[StripeAccount],
+        rejected: Sequence[AccountReport] = (), stripe_requests: int = 0, *,
+        fresh: bool = True,
+    ) -> RunRecord:
+        """Write every account of the run, then move it to QUEUING with its counts.
+
+        `rejected` are accounts Stripe sent malformed: they are recorded already finished
+        (with their failed report), and counted in `expected` and `done` at once. A planner
+        that takes over a recording (`fresh=False`) first removes the accounts an earlier
+        attempt recorded that this listing no longer has.
+        """
+        shards = self.shards(run_id)
+        run = self.run(run_id)
+        if run is None:
+            raise LeaseLostError(f"no run {run_id} to record accounts in")
         ttl = _expires(RUN_TTL_DAYS, run.started)
-        table.write_all([
-            {"PutRequest": {"Item": {
-                **_key(_run_pk(run.run_id), f"ACCOUNT#{account.id}"), "seq": _n(seq),
-                "name": _s(_display_name(account)), "account": _s(account.model_dump_json()),
-                "ttl": ttl}}}
-            for seq, account in enumerate(accounts)
-        ], self._sleep)
+        listed = _unique(accounts, rejected)
+        writes: list[dict[str, Any]] = []
+        if not fresh:
+            keep = {account_id for account_id, _ in listed}
+            writes += [{"DeleteRequest": {"Key": key}}
+                       for key in self._account_keys(run_id, shards)
+                       if (_str(key, "sk") or "").removeprefix("ACCOUNT#") not in keep]
+        now = _s(datetime.now(UTC).isoformat())
+        for seq, (account_id, entry) in enumerate(listed):
+            item: Item = {**_key(_run_account_pk(run_id, account_id, shards),
+                                 f"ACCOUNT#{account_id}"), "seq": _n(seq), "ttl": ttl}
+            if isinstance(entry, AccountReport):
+                item |= {"name": _s(entry.name), "report": _b(_packed_report(entry)),
+                         "stripe_requests": _n(0), "finished_at": now}
+            else:
+                item |= {"name": _s(_display_name(entry)),
+                         "account": _s(entry.model_dump_json())}
+            writes.append({"PutRequest": {"Item": item}})
+        self._table.write_all(writes, self._sleep)
+        finished = sum(isinstance(entry, AccountReport) for _, entry in listed)
+        moved = self._table.conditional_update(
+            _key(_run_pk(run_id), RUN),
+            "SET #phase = :queuing, #expected = :expected, #done = :done, #queued = :zero"
+            " ADD #requests :requests",
+            "#token = :token AND #phase = :recording",
+            {"#phase": "phase", "#expected": "expected", "#done": "done", "#queued": "queued",
+             "#requests": "stripe_requests", "#token": "lease_token"},
+            {":queuing": _s(QUEUING), ":recording": _s(RECORDING),
+             ":expected": _n(len(listed)), ":done": _n(finished),
+             ":zero": _n(0), ":requests": _n(stripe_requests), ":token": _s(lease.token)})
+        if not moved:
+            raise LeaseLostError(f"another attempt took over the planning of run {run_id}")
+        recorded = self.run(run_id)
+        assert recorded is not None
+        return recorded
+
+    def pending(self, run_id: str, from_seq: int = 0) -> list[Pending]:
+        """The accounts, in listing order from `from_seq`, that are not finished yet."""
+        rows: list[Pending] = []
+        for item in self._account_items(run_id, "sk, #seq, #name, #at",
+                                        {"#seq": "seq", "#name": "name", "#at": "finished_at"}):
+            seq = _int(item, "seq")
+            if seq >= from_seq and "finished_at" not in item:
+                account_id = (_str(item, "sk") or "").removeprefix("ACCOUNT#")
+                rows.append(Pending(seq, account_id, _str(item, "name") or account_id))
+        return sorted(rows, key=lambda row: row.seq)
+
+    def mark_queued(self, run_id: str, lease: Lease, upto: int) -> None:
+        """Every account whose seq is below `upto` has had its message sent."""
+        if not self._table.conditional_update(
+            _key(_run_pk(run_id), RUN), "SET #queued = :upto", "#token = :token",
+            {"#queued": "queued", "#token": "lease_token"},
+            {":upto": _n(upto), ":token": _s(lease.token)},
+        ):
+            raise LeaseLostError(f"another attempt took over the planning of run {run_id}")
+
+    def close_queuing(self, run_id: str, lease: Lease) -> None:
+        """Every message is sent: the run is QUEUED and its lease is let go."""
+        if not self._table.conditional_update(
+            _key(_run_pk(run_id), RUN), "SET #phase = :queued REMOVE #token, #until",
+            "#token = :token",
+            {"#phase": "phase", "#token": "lease_token", "#until": "lease_until"},
+            {":queued": _s(QUEUED), ":token": _s(lease.token)},
+        ):
+            raise LeaseLostError(f"another attempt took over the planning of run {run_id}")
+
+    def release_lease(self, run_id: str, lease: Lease) -> None:
+        """Let the next attempt take over now rather than when the lease expires."""
+        self._table.conditional_update(
+            _key(_run_pk(run_id), RUN), "REMOVE #token, #until", "#token = :token",
+            {"#token": "lease_token", "#until": "lease_until"}, {":token": _s(lease.token)})
+
+    def start(
+        self, run: RunRecord, accounts: Sequence[StripeAccount],
+        rejected: Sequence[AccountReport] = (),
+    ) -> None:
+        """Record a run and its accounts in one go, as QUEUED (for callers that send their
+        messages themselves, and tests)."""
+        lease = Lease(token=secrets.token_hex(8), until=datetime.now(UTC) + timedelta(minutes=15))
+        opened = self.open(run, lease)
+        if not opened.held:
+            raise LeaseLostError(f"run {run.run_id} is already being planned")
+        self.record_accounts(run.run_id, lease, accounts, rejected, run.stripe_requests,
+                             fresh=opened.created)
+        self.close_queuing(run.run_id, lease)
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def shards(self, run_id: str) -> int:
+        """How many partitions the run's accounts are spread over (0: the run's own, for a
+        run recorded before sharding). Read once per run and container."""
+        known = self._layout.shards.get(run_id)
+        if known is not None:
+            return known
+        item = self._table.get(_key(_run_pk(run_id), RUN), "shards")
+        if item is None:
+            return SHARDS  # no such run (yet): not remembered
+        shards = _int(item, "shards")
+        self._layout.shards[run_id] = shards
+        return shards
 
     def run(self, run_id: str) -> RunRecord | None:
         item = self._table.get(_key(_run_pk(run_id), RUN))
@@ -408,29 +673,68 @@ class RunLedger:
             started=datetime.fromisoformat(_str(item, "started") or ""),
             expected=_int(item, "expected"), done=_int(item, "done"),
             stripe_requests=_int(item, "stripe_requests"),
+            phase=_str(item, "phase") or QUEUED, queued=_int(item, "queued"),
         )
 
     def account(self, run_id: str, account_id: str) -> StripeAccount | None:
-        """The account as plan_run listed it; None when it is not part of that run."""
-        item = self._table.get(_key(_run_pk(run_id), f"ACCOUNT#{account_id}"), "account")
+        """The account as plan_run listed it; None when it is not part of that run (or was
+        listed malformed)."""
+        item = self._table.get(self._account_key(run_id, account_id), "account")
         raw = _str(item, "account") if item else None
         return StripeAccount.model_validate_json(raw) if raw else None
 
     def progress(self, run_id: str) -> RunProgress:
-        item = self._table.get(_key(_run_pk(run_id), RUN))
+        item = self._table.get(_key(_run_pk(run_id), RUN), "done", "expected", "phase")
         if item is None:
             raise KeyError(f"no run {run_id}")
-        return RunProgress(done=_int(item, "done"), expected=_int(item, "expected"))
+        return RunProgress(done=_int(item, "done"), expected=_int(item, "expected"),
+                           phase=_str(item, "phase") or QUEUED)
+
+    def results(self, run_id: str) -> list[AccountResult]:
+        """Every account of the run, in the order plan_run listed them."""
+        rows: list[tuple[int, AccountResult]] = []
+        for item in self._account_items(
+            run_id, "sk, #seq, #name, #report, #requests",
+            {"#seq": "seq", "#name": "name", "#report": "report",
+             "#requests": "stripe_requests"},
+        ):
+            blob = item.get("report", {}).get("B")
+            report = AccountReport.model_validate_json(_unpack(blob)) if blob else None
+            account_id = (_str(item, "sk") or "").removeprefix("ACCOUNT#")
+            rows.append((_int(item, "seq"), AccountResult(
+                account_id=account_id, name=_str(item, "name") or account_id, report=report,
+                stripe_requests=_int(item, "stripe_requests"))))
+        return [result for _, result in sorted(rows, key=lambda row: row[0])]
+
+    def _account_key(self, run_id: str, account_id: str) -> Item:
+        return _key(_run_account_pk(run_id, account_id, self.shards(run_id)),
+                    f"ACCOUNT#{account_id}")
+
+    def _account_items(self, run_id: str, projection: str,
+                       names: dict[str, str]) -> Iterator[Item]:
+        for partition in _account_partitions(run_id, self.shards(run_id)):
+            yield from self._table.query_prefix(partition, "ACCOUNT#",
+                                                ProjectionExpression=projection,
+                                                ExpressionAttributeNames=names)
+
+    def _account_keys(self, run_id: str, shards: int) -> Iterator[Item]:
+        for partition in _account_partitions(run_id, shards):
+            for item in self._table.query_prefix(partition, "ACCOUNT#",
+                                                 ProjectionExpression="pk, sk"):
+                yield {"pk": item["pk"], "sk": item["sk"]}
+
+    # -- checking ---------------------------------------------------------------------------
 
     def finish(
         self, run_id: str, account_id: str, report: AccountReport, stripe_requests: int,
     ) -> RunProgress:
         """Store an account's report and count it done, in one transaction; an account
-        already finished (a duplicate delivery) is neither stored nor counted again."""
-        pk = _run_pk(run_id)
+        already finished (a duplicate delivery), or not in the run, is neither stored nor
+        counted again."""
+        run_key = _key(_run_pk(run_id), RUN)
         items: list[TransactWriteItemTypeDef] = [
             {"Update": {
-                "TableName": self._table.table, "Key": _key(pk, f"ACCOUNT#{account_id}"),
+                "TableName": self._table.table, "Key": self._account_key(run_id, account_id),
                 "UpdateExpression": "SET #report = :report, #requests = :requests, #at = :at",
                 "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(#at)",
                 "ExpressionAttributeNames": {"#report": "report", "#requests": "stripe_requests",
@@ -440,7 +744,7 @@ class RunLedger:
                     ":at": _s(datetime.now(UTC).isoformat())},
             }},
             {"Update": {
-                "TableName": self._table.table, "Key": _key(pk, RUN),
+                "TableName": self._table.table, "Key": run_key,
                 "UpdateExpression": "ADD #done :one",
                 "ConditionExpression": "attribute_exists(pk)",
                 "ExpressionAttributeNames": {"#done": "done"},
@@ -462,34 +766,49 @@ class RunLedger:
                 self._sleep(random.uniform(0.02, 0.1) * 2**attempt)
         return self.progress(run_id)
 
-    def results(self, run_id: str) -> list[AccountResult]:
-        """Every account of the run, in the order plan_run listed them."""
-        rows: list[tuple[int, AccountResult]] = []
-        for item in self._table.query_prefix(
-            _run_pk(run_id), "ACCOUNT#",
-            ProjectionExpression="sk, #seq, #name, #report, #requests",
-            ExpressionAttributeNames={"#seq": "seq", "#name": "name", "#report": "report",
-                                      "#requests": "stripe_requests"},
-        ):
-            blob = item.get("report", {}).get("B")
-            report = AccountReport.model_validate_json(_unpack(blob)) if blob else None
-            account_id = (_str(item, "sk") or "").removeprefix("ACCOUNT#")
-            rows.append((_int(item, "seq"), AccountResult(
-                account_id=account_id, name=_str(item, "name") or account_id, report=report,
-                stripe_requests=_int(item, "stripe_requests"))))
-        return [result for _, result in sorted(rows, key=lambda row: row[0])]
+    # -- the digest -------------------------------------------------------------------------
 
-    def claim_digest(self, run_id: str) -> bool:
-        """True for exactly one caller per run: the one that triggers the digest."""
+    def claim_digest(self, run_id: str, claimant: str, now: datetime | None = None) -> bool:
+        """True for exactly one caller per run: the one that triggers the digest.
+
+        A claim whose invoke was never recorded (`digest_started`) can be taken again by the
+        same claimant (a redelivery of the message whose handler died), or by anyone once it
+        is DIGEST_CLAIM_STALE old.
+        """
+        moment = now or datetime.now(UTC)
         return self._table.conditional_update(
-            _key(_run_pk(run_id), RUN), "SET #claimed = :now",
-            "attribute_exists(pk) AND attribute_not_exists(#claimed)",
-            {"#claimed": "digest_claimed_at"}, {":now": _s(datetime.now(UTC).isoformat())},
+            _key(_run_pk(run_id), RUN), "SET #claimed = :now, #by = :me",
+            "attribute_exists(pk) AND (attribute_not_exists(#claimed) OR"
+            " (attribute_not_exists(#started) AND (#claimed < :stale OR #by = :me)))",
+            {"#claimed": "digest_claimed_at", "#by": "digest_claimed_by",
+             "#started": "digest_started_at"},
+            {":now": _s(_iso(moment)), ":me": _s(claimant),
+             ":stale": _s(_iso(moment - DIGEST_CLAIM_STALE))},
         )
 
-    def release_digest(self, run_id: str) -> None:
+    def digest_started(self, run_id: str) -> None:
+        """The claimant's invoke went through: the claim is final."""
+        self._table.conditional_update(
+            _key(_run_pk(run_id), RUN), "SET #started = :now", "attribute_exists(pk)",
+            {"#started": "digest_started_at"}, {":now": _s(_iso(datetime.now(UTC)))})
+
+    def release_digest(self, run_id: str, claimant: str) -> None:
         """Give the claim back when the digest could not be triggered, so a retry can."""
         self._table.conditional_update(
-            _key(_run_pk(run_id), RUN), "REMOVE #claimed", "attribute_exists(pk)",
-            {"#claimed": "digest_claimed_at"},
+            _key(_run_pk(run_id), RUN), "REMOVE #claimed, #by",
+            "attribute_exists(pk) AND #by = :me AND attribute_not_exists(#started)",
+            {"#claimed": "digest_claimed_at", "#by": "digest_claimed_by",
+             "#started": "digest_started_at"}, {":me": _s(claimant)},
         )
+
+
+def _unique(
+    accounts: Iterable[StripeAccount], rejected: Iterable[AccountReport],
+) -> list[tuple[str, StripeAccount | AccountReport]]:
+    """The run's accounts once each, listed ones first, in Stripe's order."""
+    seen: dict[str, StripeAccount | AccountReport] = {}
+    for account in accounts:
+        seen.setdefault(account.id, account)
+    for report in rejected:
+        seen.setdefault(report.account_id, report)
+    return list(seen.items())

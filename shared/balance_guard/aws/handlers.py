@@ -1,9 +1,11 @@
-"""The three Lambda functions of the nightly run (SPEC §11); `functions/*/app.py` call them.
+"""The four Lambda functions of the nightly run (SPEC §11); `functions/*/app.py` call them.
 
     plan_run       schedule -> list the accounts, record the run, one SQS message per account
     check_account  SQS batch -> check, store and notify each account; the run's last account
                    starts the digest, once
     run_digest     {"run_id"} -> the report (report@1) to S3, the operations digest by email
+    dead_letter    the check queue's dead letters -> their accounts recorded as not checked, so
+                   the run still completes and gets its report and digest
 
 The fan-out is Lambda and SQS: at most MAX_CONCURRENCY check_account instances run at once,
 each paced at STRIPE_MAX_RPS / MAX_CONCURRENCY, so together they stay under Stripe's limit.
@@ -11,11 +13,13 @@ each paced at STRIPE_MAX_RPS / MAX_CONCURRENCY, so together they stay under Stri
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
-from collections.abc import Callable
-from datetime import UTC, datetime
-from typing import Any
+import secrets
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -29,13 +33,26 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import BotoCoreError, ClientError
+from pydantic import ValidationError
 
-from balance_guard.aws.dynamo import RunRecord
+from balance_guard.aws.dynamo import (
+    QUEUED,
+    RECORDING,
+    Lease,
+    Pending,
+    RunRecord,
+)
 from balance_guard.aws.messages import CheckMessage, CheckOutcome, DigestRequest, PlanRequest
 from balance_guard.aws.queue import send_all
 from balance_guard.aws.runtime import Runtime, runtime
+from balance_guard.aws.sending import TemporarySendError
 from balance_guard.domain.findings import Finding, RuleCode
 from balance_guard.report import AccountReport, Report, totals_of
+
+if TYPE_CHECKING:
+    from balance_guard.account_check import AccountCheck
+    from balance_guard.adapters.stripe_models import StripeAccount
 
 logger = Logger()
 # The template sets the namespace; a missing variable must not fail the flush of a run.
@@ -44,6 +61,15 @@ tracer = Tracer()
 
 IDEMPOTENCY_PREFIX = "check_account"
 NOT_FINISHED = "no result: the account's check did not finish"
+DEAD_LETTER = "not checked: the check failed after retries (dead-letter queue)"
+# Time an account's check may need (Stripe's timeouts and retries included): with less of the
+# invocation left, the next record is failed at once, and SQS delivers it again, rather than
+# started and cut off by the timeout with the rest of the batch.
+CHECK_RECORD_BUDGET_MS = 60_000
+DEAD_LETTER_RECORD_BUDGET_MS = 5_000
+QUEUE_CHUNK = 500  # messages sent between two records of plan_run's progress
+LEASE_MARGIN = timedelta(seconds=5)
+PLAN_CLAIMANT = "plan_run"
 
 
 def package_logs_as_json() -> None:
@@ -63,7 +89,37 @@ class NotInRunError(Exception):
     """A check message names an account its run never listed."""
 
 
+class OutOfTimeError(Exception):
+    """Too little of the invocation is left to start this record: SQS delivers it again."""
+
+
+def ensure_time(context: LambdaContext, budget_ms: int) -> None:
+    left = context.get_remaining_time_in_millis()
+    if left < budget_ms:
+        logger.warning("not starting a record with %d ms left; SQS will deliver it again", left)
+        raise OutOfTimeError(f"{left} ms left, {budget_ms} needed")
+
+
 # -- plan_run -------------------------------------------------------------------------------
+
+
+def run_identity(request: PlanRequest, context: LambdaContext, timezone: str,
+                 now: datetime | None = None) -> tuple[str, date]:
+    """The run id and date an invocation stands for, the same for every retry of it.
+
+    From the schedule: the scheduled time (its date in the policy's time zone is the run
+    date). Scheduler's execution id is not used as the key: AWS assigns one "for each attempted
+    invocation", and a retry must resume the same run. By hand: Lambda's request id, which an
+    asynchronous retry keeps.
+    """
+    if request.scheduled_time is not None:
+        at = request.scheduled_time.astimezone(UTC)
+        digest = hashlib.sha256(f"schedule:{at.isoformat()}".encode()).hexdigest()
+        as_of = request.as_of or at.astimezone(ZoneInfo(timezone)).date()
+        return f"{at:%Y-%m-%dT%H:%M:%SZ}-{digest[:4]}", as_of
+    digest = hashlib.sha256(f"invoke:{context.aws_request_id}".encode()).hexdigest()
+    as_of = request.as_of or (now or datetime.now(UTC)).astimezone(ZoneInfo(timezone)).date()
+    return f"manual-{digest[:12]}", as_of
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -72,21 +128,50 @@ class NotInRunError(Exception):
 def plan_run(event: dict[str, Any] | None, context: LambdaContext) -> dict[str, Any]:
     """List every connected account, record the run, queue one check per account.
 
-    Raises PlatformError when the platform's key or Stripe itself fails: the Errors alarm
-    tells operations, and nothing of the run has been recorded yet.
+    Retries resume: the run id is derived from the invocation, a run already recorded is not
+    listed again, and messages already sent are not sent again (a few around a crash may be:
+    checks are idempotent). Raises PlatformError when the platform's key or Stripe itself
+    fails before the run is recorded: the Errors alarm tells operations.
     """
-    from balance_guard.adapters.stripe_reader import PlatformError
-    from balance_guard.runner import new_run_id
-
     package_logs_as_json()
     rt = runtime()
     queue_url = rt.settings.require("check_queue_url")
     request = PlanRequest.model_validate(event or {})
-    started = datetime.now(UTC)
-    as_of = request.as_of or datetime.now(ZoneInfo(rt.settings.policy.timezone)).date()
-    run_id = new_run_id(started)
-    logger.append_keys(run_id=run_id, as_of=as_of.isoformat())
+    run_id, as_of = run_identity(request, context, rt.settings.policy.timezone)
+    logger.append_keys(run_id=run_id, execution_id=request.execution_id)
     tracer.put_annotation(key="run_id", value=run_id)
+
+    known = rt.ledger.run(run_id)
+    listed = _list_accounts(rt) if known is None or known.phase == RECORDING else None
+    started = datetime.now(UTC)
+    lease = Lease(token=secrets.token_hex(8), until=started + timedelta(
+        milliseconds=context.get_remaining_time_in_millis()) + LEASE_MARGIN)
+    opened = rt.ledger.open(RunRecord(run_id=run_id, as_of=as_of, started=started,
+                                      expected=0), lease)
+    run = opened.run
+    logger.append_keys(as_of=run.as_of.isoformat())
+    if not opened.held:
+        if run.phase != QUEUED:
+            logger.info("another attempt is planning this run", extra={"phase": run.phase})
+            return {"run_id": run_id, "accounts": run.expected}
+    else:
+        try:
+            run = _plan(rt, run, lease, listed, opened.created, queue_url)
+        except BaseException:
+            try:
+                rt.ledger.release_lease(run_id, lease)  # the retry may take over at once
+            except Exception:  # the lease then simply expires
+                logger.exception("could not release the planning lease")
+            raise
+    if rt.ledger.progress(run_id).complete:  # no account at all, or none could be queued
+        _start_digest(rt, run_id, PLAN_CLAIMANT)
+    return {"run_id": run_id, "accounts": run.expected}
+
+
+def _list_accounts(rt: Runtime) -> tuple[list[StripeAccount], list[AccountReport], int]:
+    """The platform's accounts, the failed reports of those Stripe sent malformed, and the
+    Stripe requests it took. Raises PlatformError."""
+    from balance_guard.adapters.stripe_reader import PlatformError
 
     reader = rt.reader(rt.settings.stripe_max_rps)  # alone before the fan-out: the whole rate
     before = reader.request_count
@@ -99,31 +184,68 @@ def plan_run(event: dict[str, Any] | None, context: LambdaContext) -> dict[str, 
         raise
     for notice in listing.notices:
         logger.warning(notice)
-    accounts = listing.items
-    rt.ledger.start(RunRecord(run_id=run_id, as_of=as_of, started=started,
-                              expected=len(accounts),
-                              stripe_requests=reader.request_count - before), accounts)
+    rejected = [failed_report(rt, ident, ident,
+                              f"Stripe sent a malformed account object: {problem}")
+                for ident, problem in listing.rejected]
+    return listing.items, rejected, reader.request_count - before
 
-    bodies = [CheckMessage(run_id=run_id, account_id=a.id, as_of=as_of).model_dump_json()
-              for a in accounts]
-    unsent = send_all(rt.sqs, queue_url, bodies)
-    for failure in unsent:
-        # Reported as failed checks rather than waited for: the run still completes.
-        account = accounts[failure.index]
-        logger.error("check not queued", extra={"account_id": account.id,
-                                                "reason": failure.reason})
-        reason = f"not checked: the check could not be queued ({failure.reason})"
-        name = (account.business_profile.name if account.business_profile else None) or (
-            account.id)
-        rt.ledger.finish(run_id, account.id, failed_report(rt, account.id, name, reason), 0)
-    if rt.ledger.progress(run_id).complete:  # no account at all, or none could be queued
-        _start_digest(rt, run_id)
 
-    metrics.add_metric(name="AccountsPlanned", unit=MetricUnit.Count, value=len(accounts))
-    metrics.add_metric(name="StripeRequests", unit=MetricUnit.Count,
-                       value=reader.request_count - before)
-    logger.info("run planned", extra={"accounts": len(accounts), "not_queued": len(unsent)})
-    return {"run_id": run_id, "accounts": len(accounts)}
+def _plan(
+    rt: Runtime, run: RunRecord, lease: Lease,
+    listed: tuple[list[StripeAccount], list[AccountReport], int] | None, created: bool,
+    queue_url: str,
+) -> RunRecord:
+    """Carry the held run through its phases, from wherever an earlier attempt left it."""
+    if run.phase == RECORDING:
+        if listed is None:  # the run was created between our first look and now
+            listed = _list_accounts(rt)
+        accounts, rejected, requests = listed
+        run = rt.ledger.record_accounts(run.run_id, lease, accounts, rejected, requests,
+                                        fresh=created)
+        for report in rejected:
+            logger.error("account listed malformed: recorded as not checked",
+                         extra={"account_id": report.account_id})
+        metrics.add_metric(name="AccountsPlanned", unit=MetricUnit.Count, value=run.expected)
+        metrics.add_metric(name="StripeRequests", unit=MetricUnit.Count, value=requests)
+        names: dict[str, str] = {}
+        for account in accounts:  # once each, in listing order: the seqs the ledger gave them
+            names.setdefault(account.id, _name(account))
+        pending = [Pending(seq, account_id, name)
+                   for seq, (account_id, name) in enumerate(names.items())]
+    else:
+        pending = rt.ledger.pending(run.run_id, run.queued)
+        logger.info("resuming the run's queuing", extra={"from_seq": run.queued,
+                                                         "pending": len(pending)})
+    unsent = _queue(rt, run, lease, pending, queue_url)
+    rt.ledger.close_queuing(run.run_id, lease)
+    logger.info("run planned", extra={"accounts": run.expected, "queued": len(pending),
+                                      "not_queued": unsent})
+    return run
+
+
+def _queue(rt: Runtime, run: RunRecord, lease: Lease, pending: Sequence[Pending],
+           queue_url: str) -> int:
+    """Send the pending accounts' messages, recording progress every QUEUE_CHUNK; accounts
+    SQS would not take are finished as not checked, so the run still completes."""
+    unsent = 0
+    for start in range(0, len(pending), QUEUE_CHUNK):
+        chunk = pending[start:start + QUEUE_CHUNK]
+        bodies = [CheckMessage(run_id=run.run_id, account_id=p.account_id,
+                               as_of=run.as_of).model_dump_json() for p in chunk]
+        for failure in send_all(rt.sqs, queue_url, bodies):
+            entry = chunk[failure.index]
+            logger.error("check not queued", extra={"account_id": entry.account_id,
+                                                    "reason": failure.reason})
+            reason = f"not checked: the check could not be queued ({failure.reason})"
+            rt.ledger.finish(run.run_id, entry.account_id,
+                             failed_report(rt, entry.account_id, entry.name, reason), 0)
+            unsent += 1
+        rt.ledger.mark_queued(run.run_id, lease, chunk[-1].seq + 1)
+    return unsent
+
+
+def _name(account: StripeAccount) -> str:
+    return (account.business_profile.name if account.business_profile else None) or account.id
 
 
 # -- check_account --------------------------------------------------------------------------
@@ -152,6 +274,7 @@ def check_account(event: dict[str, Any], context: LambdaContext) -> PartialItemF
         output_serializer=PydanticSerializer(CheckOutcome), key_prefix=IDEMPOTENCY_PREFIX)
 
     def record_handler(record: SQSRecord) -> None:
+        ensure_time(context, CHECK_RECORD_BUDGET_MS)
         handle_record(rt, check_once, record)
 
     return process_partial_response(event=event, record_handler=record_handler,
@@ -161,21 +284,25 @@ def check_account(event: dict[str, Any], context: LambdaContext) -> PartialItemF
 
 def handle_record(rt: Runtime, check_once: Callable[..., CheckOutcome],
                   record: SQSRecord) -> None:
-    """One SQS record. A body that does not parse, or an error, fails this record only; a
-    CHECK_FAILED account is a completed check, not a failed record."""
+    """One SQS record. A body that does not parse, or an error, fails this record only (SQS
+    delivers it again); a CHECK_FAILED account is a completed check, not a failed record. On
+    the queue's last delivery an error records the account as not checked instead."""
     from aws_lambda_powertools.utilities.idempotency.exceptions import (
         IdempotencyAlreadyInProgressError,
     )
 
     message = CheckMessage.model_validate_json(record.body)
+    attempts = int(record.attributes.approximate_receive_count or 1)
+    final = attempts >= rt.settings.max_receives
     with logger.append_context_keys(run_id=message.run_id, account_id=message.account_id):
         try:
-            outcome = check_once(message=message, rt=rt)
+            outcome = check_once(message=message, rt=rt, attempts=attempts, final=final)
         except (IdempotencyAlreadyInProgressError, NotInRunError):
             raise  # another delivery is on it / a message for nothing: SQS decides
         except Exception as error:
-            attempts = int(record.attributes.approximate_receive_count or 1)
-            if attempts < rt.settings.max_receives:
+            if not final:
+                logger.warning("check failed; SQS will deliver it again (%s)",
+                               type(error).__name__, extra={"attempt": attempts})
                 raise
             # The last delivery before the dead-letter queue: record the account as not
             # checked, so the run still completes and its report is still written.
@@ -184,18 +311,24 @@ def handle_record(rt: Runtime, check_once: Callable[..., CheckOutcome],
             progress = rt.ledger.finish(
                 message.run_id, message.account_id,
                 failed_report(rt, message.account_id, message.account_id, reason), 0)
+            metrics.add_metric(name="AccountsFailed", unit=MetricUnit.Count, value=1)
             outcome = CheckOutcome(account_id=message.account_id, status="error",
                                    emails_sent=0, done=progress.done,
                                    expected=progress.expected)
         if outcome.run_complete:
-            _start_digest(rt, message.run_id)
+            _start_digest(rt, message.run_id, f"message:{record.message_id}")
 
 
 @tracer.capture_method(capture_response=False)
-def check_message(message: CheckMessage, rt: Runtime) -> CheckOutcome:
+def check_message(message: CheckMessage, rt: Runtime, attempts: int = 1,
+                  final: bool = True) -> CheckOutcome:
     """One account of one run, end to end; made idempotent on (run_id, account_id) by
-    check_account, so a duplicate message or a retry returns this outcome again."""
-    from balance_guard.runner import RunOptions, check_and_store, notify
+    check_account, so a duplicate message or a retry returns this outcome again.
+
+    Raises what is worth a retry (the state store's errors, SES throttling or outage) unless
+    `final`, the queue's last delivery: a temporary email failure is then a notice.
+    """
+    from balance_guard.runner import RunOptions, check_and_store
 
     account = rt.ledger.account(message.run_id, message.account_id)
     if account is None:
@@ -205,32 +338,117 @@ def check_message(message: CheckMessage, rt: Runtime) -> CheckOutcome:
     options = RunOptions(as_of=message.as_of, policy=rt.settings.policy, concurrency=1)
     checked = check_and_store(reader, rt.state_store, account, options)
     requests = reader.request_count - before
-    report = notify(rt.notifier, checked, message.as_of, message.run_id)
+    report, email_failed = notify_checked(rt, checked, message, attempts, final)
     progress = rt.ledger.finish(message.run_id, account.id, report, requests)
 
     metrics.add_metric(name="AccountsChecked", unit=MetricUnit.Count, value=1)
     metrics.add_metric(name="AccountsFailed", unit=MetricUnit.Count,
                        value=int(report.status == "error"))
     metrics.add_metric(name="EmailsSent", unit=MetricUnit.Count, value=len(report.emails))
+    metrics.add_metric(name="EmailsFailed", unit=MetricUnit.Count, value=int(email_failed))
     metrics.add_metric(name="StripeRequests", unit=MetricUnit.Count, value=requests)
     logger.info("account checked", extra={
         "status": report.status, "emails_sent": len(report.emails),
-        "stripe_requests": requests, "done": progress.done, "expected": progress.expected})
+        "email_failed": email_failed, "stripe_requests": requests, "done": progress.done,
+        "expected": progress.expected})
     return CheckOutcome(account_id=account.id, status=report.status,
                         emails_sent=len(report.emails), done=progress.done,
                         expected=progress.expected)
 
 
-def _start_digest(rt: Runtime, run_id: str) -> None:
-    """Trigger run_digest if this caller wins the run's digest claim (exactly one does)."""
-    if not rt.ledger.claim_digest(run_id):
+def notify_checked(rt: Runtime, checked: AccountCheck, message: CheckMessage, attempts: int,
+                   final: bool) -> tuple[AccountReport, bool]:
+    """Email the account's admins when something is due: the report with what was sent, and
+    whether an email could not be sent. Unlike the runner's `notify`, a temporary failure
+    (SES, or the notification log in DynamoDB) is raised for SQS to retry, unless `final`."""
+    report = checked.report
+    sender = rt.email_sender
+    sender.failures.clear()
+    try:
+        outcome = rt.notifier.notify_account(
+            report, account_email=checked.email, settings=checked.settings,
+            as_of=message.as_of, run_id=message.run_id,
+            country=checked.snapshot.country if checked.snapshot else None)
+    except (TemporarySendError, ClientError, BotoCoreError) as error:
+        if not final:
+            raise
+        logger.exception("email not sent after %d attempts", attempts)
+        return _noted(report, f"email not sent after {attempts} attempts: "
+                              f"{str(error)[:300]}"), True
+    except Exception as error:  # a bug of ours: this account's email, not the run
+        logger.exception("notifying the account failed")
+        return _noted(report, f"email not sent: {type(error).__name__}"), True
+    report = report.model_copy(update={"emails": [*report.emails, *outcome.emails],
+                                       "notices": [*report.notices, *outcome.notices]})
+    return report, bool(sender.failures) and not outcome.emails
+
+
+def _noted(report: AccountReport, notice: str) -> AccountReport:
+    return report.model_copy(update={"notices": [*report.notices, notice]})
+
+
+def _start_digest(rt: Runtime, run_id: str, claimant: str) -> None:
+    """Trigger run_digest if this caller wins the run's digest claim (exactly one does; a
+    claimant that died before its invoke is replaced, see RunLedger.claim_digest)."""
+    if not rt.ledger.claim_digest(run_id, claimant):
         return
     try:
         rt.start_digest(run_id)
     except Exception:
-        rt.ledger.release_digest(run_id)  # let the retry of this record try again
+        rt.ledger.release_digest(run_id, claimant)  # let the retry of this record try again
         raise
+    rt.ledger.digest_started(run_id)
     logger.info("run complete: digest started", extra={"run_id": run_id})
+
+
+# -- dead_letter ----------------------------------------------------------------------------
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def dead_letter(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    """The check queue's dead letters: messages whose check never completed (a timeout, a
+    whole batch failed, throttling, a body that does not parse...). Each account is recorded
+    as not checked, and the run's digest starts if that completes it."""
+    package_logs_as_json()
+    rt = runtime()
+    metrics.add_metric(name="DeadLetters", unit=MetricUnit.Count,
+                       value=len(event.get("Records", [])))
+
+    def record_handler(record: SQSRecord) -> None:
+        ensure_time(context, DEAD_LETTER_RECORD_BUDGET_MS)
+        handle_dead_letter(rt, record)
+
+    return process_partial_response(event=event, record_handler=record_handler,
+                                    processor=BatchProcessor(event_type=EventType.SQS),
+                                    context=context)
+
+
+def handle_dead_letter(rt: Runtime, record: SQSRecord) -> None:
+    """One dead letter. Only DynamoDB or Lambda errors fail it (to be tried again); a message
+    that names nothing we know is logged, counted and dropped."""
+    try:
+        message = CheckMessage.model_validate_json(record.body)
+    except ValidationError:
+        logger.error("a dead letter that is not a check message was dropped",
+                     extra={"message_id": record.message_id, "body": record.body[:500]})
+        metrics.add_metric(name="DeadLettersDropped", unit=MetricUnit.Count, value=1)
+        return
+    with logger.append_context_keys(run_id=message.run_id, account_id=message.account_id):
+        account = rt.ledger.account(message.run_id, message.account_id)
+        if account is None:
+            logger.error("a dead letter for an account its run does not hold was dropped",
+                         extra={"message_id": record.message_id})
+            metrics.add_metric(name="DeadLettersDropped", unit=MetricUnit.Count, value=1)
+            return
+        progress = rt.ledger.finish(message.run_id, account.id,
+                                    failed_report(rt, account.id, _name(account), DEAD_LETTER),
+                                    0)
+        logger.error("account recorded as not checked: its message reached the dead-letter "
+                     "queue", extra={"done": progress.done, "expected": progress.expected})
+        if progress.complete:
+            _start_digest(rt, message.run_id, f"message:{record.message_id}")
 
 
 # -- run_digest -----------------------------------------------------------------------------
@@ -278,6 +496,8 @@ def assemble_report(rt: Runtime, run: RunRecord) -> Report:
 
 
 def failed_report(rt: Runtime, account_id: str, name: str, reason: str) -> AccountReport:
+    """As the runner's `failed_report` (CHECK_FAILED), under the account's name when known,
+    without importing the runner (and the Stripe SDK) into run_digest and dead_letter."""
     return AccountReport(
         account_id=account_id, name=name, locale=rt.settings.policy.default_locale.value,
         status="error", findings=[Finding.of(RuleCode.CHECK_FAILED, reason=reason)],

@@ -1,4 +1,4 @@
-"""What the three functions receive and return: validated at the boundary, as pydantic models.
+"""What the functions receive and return: validated at the boundary, as pydantic models.
 
 `CheckMessage` is the SQS body plan_run sends per account (exactly `run_id`, `account_id`,
 `as_of`, SPEC §11). The account itself is not in the message: plan_run stores it under the
@@ -10,18 +10,24 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 RunId = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9:_-]+$")]
 AccountId = Annotated[str, Field(min_length=6, max_length=255, pattern=r"^acct_[A-Za-z0-9]+$")]
 
 
 class PlanRequest(BaseModel):
-    """The schedule's event: `{}` for tonight, or `{"as_of": "YYYY-MM-DD"}` to re-run a date."""
+    """plan_run's event. The schedule sends `{"scheduled_time", "execution_id"}` (EventBridge
+    Scheduler's context attributes): the run date is the scheduled time's date in the policy's
+    time zone, and the run id follows from the scheduled time, so a retried or duplicated
+    delivery resumes the same run. By hand: `{}` for today, `{"as_of": "YYYY-MM-DD"}` to
+    re-run a date."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     as_of: date | None = None
+    scheduled_time: AwareDatetime | None = None
+    execution_id: Annotated[str, Field(max_length=200)] | None = None
 
 
 class CheckMessage(BaseModel):

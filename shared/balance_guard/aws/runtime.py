@@ -26,11 +26,13 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
     from balance_guard.adapters.stripe_reader import StripeReader
+    from balance_guard.aws.sending import RetryableSender
     from balance_guard.notify import Notifier
 
 IDEMPOTENCY_PK = "IDEMPOTENCY#check_account"
 # Long enough for any redelivery of a night's message (SQS keeps them four days).
 IDEMPOTENCY_TTL_S = 4 * 24 * 3600
+ACCEPTED = 202  # Lambda's answer to an asynchronous invoke it queued
 
 
 class LambdaClient(Protocol):
@@ -50,8 +52,11 @@ class InvokeDigest:
     function_name: str
 
     def __call__(self, run_id: str) -> None:
-        self.client.invoke(FunctionName=self.function_name, InvocationType="Event",
-                           Payload=json.dumps({"run_id": run_id}).encode())
+        response = self.client.invoke(FunctionName=self.function_name, InvocationType="Event",
+                                      Payload=json.dumps({"run_id": run_id}).encode())
+        status = response.get("StatusCode")
+        if status != ACCEPTED:
+            raise RuntimeError(f"Lambda did not queue the digest of {run_id} (status {status})")
 
 
 @dataclass
@@ -77,6 +82,11 @@ class Runtime:
     @cached_property
     def s3(self) -> S3Client:
         return boto3.client("s3")
+
+    @cached_property
+    def lambda_client(self) -> LambdaClient:
+        client: LambdaClient = boto3.client("lambda")
+        return client
 
     @cached_property
     def ledger(self) -> RunLedger:
@@ -111,7 +121,7 @@ class Runtime:
     def start_digest(self, run_id: str) -> None:
         trigger = self.trigger_digest
         if trigger is None:
-            trigger = InvokeDigest(boto3.client("lambda"), self.settings.require("digest_function"))
+            trigger = InvokeDigest(self.lambda_client, self.settings.require("digest_function"))
             self.trigger_digest = trigger
         trigger(run_id)
 
@@ -131,13 +141,19 @@ class Runtime:
         return self._readers[slot]
 
     @cached_property
-    def notifier(self) -> Notifier:
+    def email_sender(self) -> RetryableSender:
+        """SES, with temporary failures raised as TemporarySendError (see aws/sending.py)."""
         from balance_guard.adapters.ses import SesSender
+        from balance_guard.aws.sending import RetryableSender
+
+        return RetryableSender(SesSender.from_env(
+            {"SES_CONFIGURATION_SET": self.settings.ses_configuration_set or ""}))
+
+    @cached_property
+    def notifier(self) -> Notifier:
         from balance_guard.notify import Notifier
 
-        sender = SesSender.from_env(
-            {"SES_CONFIGURATION_SET": self.settings.ses_configuration_set or ""})
-        return Notifier(sender, self.notification_log, self.settings.policy,
+        return Notifier(self.email_sender, self.notification_log, self.settings.policy,
                         sender_address=self.settings.require("sender_email"))
 
 
