@@ -19,7 +19,7 @@ its own, so that no page is wider than a phone.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -68,31 +68,6 @@ SITE_WORDS: dict[str, dict[str, str]] = {
     "en": {"search": "Search", "search_button": "Go", "table_scroll": "Table, scrolls sideways"},
     "fr": {"search": "Rechercher", "search_button": "OK",
            "table_scroll": "Tableau, défile horizontalement"},
-}
-
-# What each reason for REFUND_CAPACITY_SHORT is called on the rules page: readers are
-# building administrators, so a short human heading, not the `details.cause` code.
-CAUSE_LABELS: dict[CapacityShortCause, dict[str, str]] = {
-    CapacityShortCause.MANUAL_PAYOUTS: {
-        "en": "Payouts are manual or turned off",
-        "fr": "Versements manuels ou suspendus",
-    },
-    CapacityShortCause.MINIMUM_BALANCE_UNKNOWN: {
-        "en": "The minimum balance could not be read",
-        "fr": "Solde minimum impossible à lire",
-    },
-    CapacityShortCause.NO_MINIMUM_BALANCE: {
-        "en": "No minimum balance is set",
-        "fr": "Aucun solde minimum défini",
-    },
-    CapacityShortCause.MINIMUM_BELOW_EXPOSURE: {
-        "en": "The minimum balance is too low",
-        "fr": "Solde minimum trop bas",
-    },
-    CapacityShortCause.BALANCE_BELOW_MINIMUM: {
-        "en": "The balance has not reached the minimum yet",
-        "fr": "Solde pas encore au niveau du minimum",
-    },
 }
 
 CARD_FEE_PERCENT = Decimal("2.9")
@@ -229,31 +204,12 @@ def cause_anchor(cause: CapacityShortCause) -> str:
 
 
 def cause_label(cause: CapacityShortCause, language: str) -> str:
-    """The cause's heading: the catalog's own label if it has one, else ours."""
-    found = _by_cause_and_language(getattr(catalog, "CAUSE_LABELS", None), cause, language)
-    return found or CAUSE_LABELS[cause][language]
+    return catalog.CAUSE_LABELS[cause][language]
 
 
-def generic_cause_action(cause: CapacityShortCause, language: str) -> str | None:
-    """What to do about this cause in general (no account's figures), when the catalog
-    has it (`CAUSE_ACTIONS_GENERIC`); the page reads well without it."""
-    return _by_cause_and_language(getattr(catalog, "CAUSE_ACTIONS_GENERIC", None), cause,
-                                  language)
-
-
-def _by_cause_and_language(table: object, cause: CapacityShortCause,
-                           language: str) -> str | None:
-    """`table[cause][language]` (or `table[language][cause]`), when it is a sentence."""
-    if not isinstance(table, Mapping):
-        return None
-    for outer, inner in ((cause, language), (cause.value, language), (language, cause),
-                         (language, cause.value)):
-        texts = table.get(outer)
-        if isinstance(texts, Mapping):
-            text = texts.get(inner)
-            if isinstance(text, str) and text.strip() and "{" not in text:
-                return text.strip()
-    return None
+def generic_cause_action(cause: CapacityShortCause, language: str) -> str:
+    """What to do about this cause in general, without any account's figures."""
+    return catalog.CAUSE_ACTIONS_GENERIC[cause][language]
 
 
 class ComparisonTableDirective(_CatalogDirective):

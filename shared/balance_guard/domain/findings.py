@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from typing import Any
 
@@ -96,6 +97,18 @@ class Finding(BaseModel):
     ) -> Finding:
         return cls(code=code, severity=code.severity, currency=currency, amount=amount,
                    details=details)
+
+
+def detail_date(value: Any) -> date | None:
+    """A date carried in a finding's details (ISO text once the report is JSON)."""
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
 
 
 def most_severe_first(findings: list[Finding]) -> list[Finding]:

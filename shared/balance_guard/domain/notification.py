@@ -24,9 +24,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Protocol
 
-from balance_guard.domain.findings import Finding, RuleCode, Severity, most_severe_first
+from balance_guard.domain.findings import (
+    Finding,
+    RuleCode,
+    Severity,
+    detail_date,
+    most_severe_first,
+)
 from balance_guard.domain.policy import Policy
 
 # Admins cannot act on a failed check; operations hear of it in the run's digest.
@@ -110,10 +116,10 @@ def release_dates(finding: Finding, releases: Sequence[Release] = ()) -> tuple[d
     found: set[date] = set()
     rows = finding.details.get("releases")
     for row in rows if isinstance(rows, list) else []:
-        day = _date(row.get("date")) if isinstance(row, dict) else None
+        day = detail_date(row.get("date")) if isinstance(row, dict) else None
         if day is not None:
             found.add(day)
-    if not found and (first := _date(finding.details.get("first_release_date"))) is not None:
+    if not found and (first := detail_date(finding.details.get("first_release_date"))) is not None:
         found.add(first)
     if not found:
         found.update(r.release_date for r in releases if r.currency == finding.currency)
@@ -173,12 +179,3 @@ def _reason(
     return None
 
 
-def _date(value: Any) -> date | None:
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            return None
-    return None

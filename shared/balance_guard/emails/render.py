@@ -42,7 +42,13 @@ from balance_guard.domain.catalog import (
     funding_method,
     severity_label,
 )
-from balance_guard.domain.findings import CapacityShortCause, Finding, RuleCode, Severity
+from balance_guard.domain.findings import (
+    CapacityShortCause,
+    Finding,
+    RuleCode,
+    Severity,
+    detail_date,
+)
 from balance_guard.domain.notification import release_dates
 from balance_guard.emails.recipients import normalize_address, shown
 from balance_guard.emails.strings import DEFAULT_CONTACT, STRINGS, more_label
@@ -185,20 +191,9 @@ def placeholder_values(
             values[name] = format_money(raw, finding.currency, language, country)
         elif kind == "count" and _is_int(raw):
             values[name] = format_decimal(raw, locale=babel_locale(language, country))
-        elif kind == "date" and (day := _date(raw) or (days[0] if days else None)):
+        elif kind == "date" and (day := detail_date(raw) or (days[0] if days else None)):
             values[name] = format_day(day, language, country)
     return values
-
-
-def _date(value: Any) -> date | None:
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            return None
-    return None
 
 
 def fill(template: str, values: Mapping[str, str]) -> str | None:
@@ -234,7 +229,7 @@ def _release_lines(
         return tuple(lines)
     rows = finding.details.get("releases")
     for row in rows if isinstance(rows, list) else []:
-        day = _date(row.get("date")) if isinstance(row, dict) else None
+        day = detail_date(row.get("date")) if isinstance(row, dict) else None
         if day is not None and _is_int(row.get("amount")):
             lines.append(words["release_line"].format(
                 amount=format_money(row["amount"], currency, language, country),
@@ -251,7 +246,7 @@ def _notes(
         text for key, texts in NOTES.items()
         if _calls_for(finding.details.get(key)) and (text := fill(texts[language], values))
     ]
-    upcoming = _date(finding.details.get("next_release_date"))
+    upcoming = detail_date(finding.details.get("next_release_date"))
     if finding.code is RuleCode.RESERVE_HELD and upcoming is not None:
         notes.append(STRINGS[language]["next_release"].format(
             release_date=format_day(upcoming, language, country)))
