@@ -60,6 +60,10 @@ typecheck: install
 test: install browser
 	$(BIN)/ruff check shared tests docs functions
 	$(BIN)/mypy shared
+	@# Compile the French catalogs once, so the docs builds of parallel test workers find
+	@# them up to date instead of all writing them into docs/ at the same moment.
+	$(BIN)/python -c "from sphinx.util.i18n import CatalogRepository as R; \
+	  [c.write_mo('fr') for c in R('docs', ['locales'], 'fr', 'utf-8').catalogs if c.is_outdated()]"
 	$(BIN)/pytest -n 2 -q
 
 bench: install

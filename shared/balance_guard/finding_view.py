@@ -6,6 +6,12 @@ from balance_guard.domain.catalog import PLACEHOLDERS
 from balance_guard.domain.findings import Finding
 from balance_guard.formatting import format_money
 
+# Detail keys that hold money besides the catalog's money placeholders (reserve findings).
+_MONEY_DETAILS = frozenset(
+    {key for key, kind in PLACEHOLDERS.items() if kind == "money"}
+    | {"minimum_balance", "no_scheduled_release"}
+)
+
 
 def money(amount: int | None, currency: str | None) -> str:
     if amount is None or currency is None:
@@ -20,7 +26,7 @@ def readable_details(finding: Finding) -> list[tuple[str, str]]:
         if value is None or isinstance(value, list | dict):
             continue
         label = key.replace("_", " ")
-        if PLACEHOLDERS.get(key) == "money" and isinstance(value, int) and finding.currency:
+        if key in _MONEY_DETAILS and isinstance(value, int) and finding.currency:
             shown.append((label, money(value, finding.currency)))
         else:
             shown.append((label, str(value).replace("_", " ")))

@@ -35,8 +35,10 @@ class EmailRecord(BaseModel):
 
 
 class AccountReport(BaseModel):
-    """One account's outcome. `positions` and `notices` extend the schema for the HTML view
-    and operations; consumers of report@1 may ignore them."""
+    """One account's outcome (SPEC §6). Three fields extend the schema, and consumers of
+    report@1 may ignore them: `positions` (per currency: available, prefunding, minimum,
+    exposure, capacity — for the HTML view), `notices` (data problems for operations) and
+    `reserves_known` (false when the platform cannot read Stripe's Reserves API)."""
 
     account_id: str
     name: str

@@ -7,7 +7,7 @@ notice (one bad list item) or a failed check (a malformed balance).
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
@@ -174,7 +174,3 @@ class StripeReservePlan(_Model):
     fixed_release: FixedRelease | None = None
     rolling_release: RollingRelease | None = None
     status: str = "active"
-
-
-def iso_day(timestamp: int) -> date:
-    return utc(timestamp).date()
