@@ -13,7 +13,7 @@ DEMO_ENV := PLATFORM_NAME="Boréal Gestion immobilière" \
   SUPPORT_EMAIL="Soutien Boréal <soutien@boreal-gestion.example>" \
   OPS_EMAIL="operations@boreal-gestion.example"
 
-.PHONY: install demo test lint typecheck docs bench sandbox browser deploy clean
+.PHONY: install catalogs demo test test-newer-python lint typecheck docs bench sandbox browser deploy clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -57,14 +57,31 @@ lint: install
 typecheck: install
 	$(BIN)/mypy shared
 
-test: install browser
+# Compile the French catalogs once, with Sphinx's own code, so the docs builds of parallel
+# test workers find them up to date instead of all writing them into docs/ at once.
+catalogs: install
+	@$(BIN)/python -c "from sphinx.util.i18n import CatalogRepository as R; \
+	  [c.write_mo('fr') for c in R('docs', ['locales'], 'fr', 'utf-8').catalogs if c.is_outdated()]"
+
+test: install browser catalogs
 	$(BIN)/ruff check shared tests docs functions
 	$(BIN)/mypy shared
-	@# Compile the French catalogs once, so the docs builds of parallel test workers find
-	@# them up to date instead of all writing them into docs/ at the same moment.
-	$(BIN)/python -c "from sphinx.util.i18n import CatalogRepository as R; \
-	  [c.write_mo('fr') for c in R('docs', ['locales'], 'fr', 'utf-8').catalogs if c.is_outdated()]"
 	$(BIN)/pytest -n 2 -q
+
+# Lambda runs a newer Python than this machine's 3.11: when a 3.13 is at hand (pyenv here),
+# the suite runs on it too, from the same lock file. Override with NEWER_PYTHON=/path.
+NEWER_PYTHON ?= $(shell p=$$(pyenv prefix 3.13 2>/dev/null) && echo $$p/bin/python3)
+NEWER_VENV := .venv-newer
+
+test-newer-python: catalogs
+	@if [ -z "$(NEWER_PYTHON)" ] || [ ! -x "$(NEWER_PYTHON)" ]; then \
+	  echo "no Python 3.13 found: skipping the newer-Python run"; exit 0; fi; \
+	set -e; \
+	[ -x $(NEWER_VENV)/bin/python ] || $(NEWER_PYTHON) -m venv $(NEWER_VENV); \
+	$(NEWER_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.lock; \
+	$(NEWER_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .; \
+	$(NEWER_VENV)/bin/python --version; \
+	$(NEWER_VENV)/bin/python -m pytest -n 2 -q -p no:cacheprovider tests/unit tests/integration
 
 bench: install
 	$(BIN)/pytest -q -s tests/bench
@@ -79,4 +96,4 @@ deploy:
 	sam deploy --config-file infra/samconfig.toml --guided
 
 clean:
-	rm -rf out .balance-guard .pytest_cache .mypy_cache .ruff_cache
+	rm -rf out .balance-guard .pytest_cache .mypy_cache .ruff_cache $(NEWER_VENV)

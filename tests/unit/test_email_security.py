@@ -103,15 +103,26 @@ def test_clean_text_strips_line_breaks_controls_and_bidi() -> None:
     assert clean_text("x" * 50, 10) == "x" * 9 + "…"
 
 
-def test_hostile_sender_setting_cannot_add_a_header() -> None:
+def test_hostile_sender_setting_is_refused_whole() -> None:
     rendered = render_account_email(report("Tours"), [NEGATIVE], languages=("en",),
                                     as_of=AS_OF, docs_base_url="https://help.example.com")
-    built = build_message(rendered, sender="Guard\r\nBcc: spy@evil.example <no-reply@example.com>",
-                          to=["admin@example.com"], ref="acct", as_of=AS_OF)
+    with pytest.raises(ValueError, match="not a sender address"):
+        build_message(rendered, sender="Guard\r\nBcc: spy@evil.example <no-reply@example.com>",
+                      to=["admin@example.com"], ref="acct", as_of=AS_OF)
 
-    reread = message_from_bytes(built.as_bytes(policy=policy.SMTP))
+
+@pytest.mark.parametrize("sender", [
+    "no-reply@example.com", "Balance Guard <no-reply@example.com>",
+    "Boréal Gestion <alertes@boreal-gestion.example>",
+])
+def test_ordinary_senders_are_kept_as_written(sender: str) -> None:
+    rendered = render_account_email(report("Tours"), [NEGATIVE], languages=("en",),
+                                    as_of=AS_OF, docs_base_url="https://help.example.com")
+    built = build_message(rendered, sender=sender, to=["admin@example.com"], ref="acct",
+                          as_of=AS_OF)
+    reread = message_from_bytes(built.as_bytes(policy=policy.SMTP), policy=policy.default)
+    assert str(reread["From"]) == sender
     assert reread["Bcc"] is None
-    assert reread.get_all("To") == ["admin@example.com"]
 
 
 def test_hostile_metadata_addresses_never_reach_a_header(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid, parseaddr
+from email.utils import format_datetime, make_msgid
 from functools import lru_cache
 from string import Formatter
 from typing import Any, TypeGuard
@@ -485,11 +485,19 @@ def render_account_email(
 
 
 def sender_header(sender: str) -> Address:
-    """The configured From, parsed and rebuilt so nothing but a name and address remains."""
-    name, address = parseaddr(header_text(sender, 320))
-    if "@" not in address:
+    """The configured From, parsed and rebuilt so nothing but a name and address remains.
+
+    Parsed with our own patterns, not `email.utils.parseaddr`, whose answer for odd input
+    changed in Python 3.13 (strict by default): the Lambda runtime and this machine must
+    agree on what a valid SENDER_EMAIL is.
+    """
+    text = header_text(sender, 320)
+    named = _NAMED_ADDRESS.fullmatch(text)
+    name, address = (named["name"].strip(), named["address"]) if named else (
+        ("", text) if _BARE_ADDRESS.fullmatch(text) else ("", ""))
+    user, at, domain = address.rpartition("@")
+    if not at or not user or "." not in domain:
         raise ValueError(f"not a sender address: {clean_text(sender, 60)!r}")
-    user, _, domain = address.rpartition("@")
     return Address(display_name=header_text(name, 80), username=user, domain=domain)
 
 
