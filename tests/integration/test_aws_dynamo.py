@@ -19,7 +19,6 @@ from balance_guard.aws.dynamo import (
     QUEUED,
     QUEUING,
     RECORDING,
-    DynamoNotificationLog,
     DynamoStateStore,
     Lease,
     LeaseLostError,
@@ -31,7 +30,6 @@ from balance_guard.aws.dynamo import (
 )
 from balance_guard.domain.findings import Finding, RuleCode
 from balance_guard.domain.ledger import AccountState
-from balance_guard.domain.notification import SentRecord
 from balance_guard.report import AccountReport, EmailRecord
 from tests.integration.test_aws_handlers import TABLE, create_table
 
@@ -118,65 +116,7 @@ def test_a_state_beyond_every_chunk_is_refused_and_the_old_one_kept(
     assert store.load("acct_1") == state_with(2)
 
 
-# -- notification log -------------------------------------------------------------------------
-
-
-def test_recording_the_same_account_and_date_twice_is_a_no_op(client: Any) -> None:
-    log = DynamoNotificationLog(client, TABLE)
-    first = [SentRecord("MIN_BALANCE_NOT_SET:cad", AUG1, "")]
-
-    assert log.record("acct_1", AUG1, "run-a", [EMAIL], first) is True
-    again = [SentRecord("MIN_BALANCE_NOT_SET:cad", AUG1, "other")]
-    assert log.record("acct_1", AUG1, "run-b", [], again) is False
-
-    assert log.already_sent("acct_1", AUG1)
-    assert log.sent_emails("acct_1", AUG1) == [EMAIL]
-    assert log.history("acct_1") == {"MIN_BALANCE_NOT_SET:cad": first[0]}
-
-
-def test_already_sent_is_per_account_and_date(client: Any) -> None:
-    log = DynamoNotificationLog(client, TABLE)
-    log.record("acct_1", AUG1, "run-a", [EMAIL], [])
-
-    assert not log.already_sent("acct_1", AUG2)
-    assert not log.already_sent("acct_2", AUG1)
-    assert log.history("acct_2") == {}
-
-
-def test_a_claim_blocks_a_second_sender_until_released(client: Any) -> None:
-    log = DynamoNotificationLog(client, TABLE)
-
-    assert log.claim("acct_1", AUG1, "run-a")
-    assert not log.claim("acct_1", AUG1, "run-b")  # a concurrent retry
-    assert log.already_sent("acct_1", AUG1)
-    assert log.sent_emails("acct_1", AUG1) == []  # claimed is not sent
-    log.release("acct_1", AUG1)
-    assert not log.already_sent("acct_1", AUG1)
-    assert log.claim("acct_1", AUG1, "run-b")
-
-
-def test_a_sent_email_cannot_be_released_or_claimed_again(client: Any) -> None:
-    log = DynamoNotificationLog(client, TABLE)
-    assert log.claim("acct_1", AUG1, "run-a")
-    assert log.record("acct_1", AUG1, "run-a", [EMAIL], [])
-
-    log.release("acct_1", AUG1)
-
-    assert log.already_sent("acct_1", AUG1)
-    assert not log.claim("acct_1", AUG1, "run-b")
-
-
-def test_a_late_rerun_of_an_older_date_does_not_make_a_finding_look_older(client: Any) -> None:
-    log = DynamoNotificationLog(client, TABLE)
-    log.record("acct_1", AUG2, "run-b", [EMAIL], [SentRecord("RESERVE_HELD:usd", AUG2, "x")])
-
-    log.record("acct_1", AUG1, "run-a", [EMAIL], [SentRecord("RESERVE_HELD:usd", AUG1, "y"),
-                                                    SentRecord("PREFUND_USED:usd", AUG1, "")])
-
-    assert log.history("acct_1") == {
-        "RESERVE_HELD:usd": SentRecord("RESERVE_HELD:usd", AUG2, "x"),
-        "PREFUND_USED:usd": SentRecord("PREFUND_USED:usd", AUG1, ""),
-    }
+# The notification log's behaviour is proved with SQLite's in test_notification_log_contract.py.
 
 
 # -- run ledger -------------------------------------------------------------------------------
