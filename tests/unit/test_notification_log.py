@@ -16,7 +16,6 @@ from balance_guard.domain.notification import SentRecord
 from balance_guard.report import EmailRecord
 
 AUG1 = date(2026, 8, 1)
-AUG2 = date(2026, 8, 2)
 EMAIL = EmailRecord(to=["admin@example.com"], subject="Building: title", message_id="<1@x>")
 
 

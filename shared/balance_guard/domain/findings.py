@@ -75,6 +75,12 @@ class CapacityShortCause(StrEnum):
     MINIMUM_BELOW_EXPOSURE = "minimum_below_exposure"
     BALANCE_BELOW_MINIMUM = "balance_below_minimum"
 
+    @classmethod
+    def of_finding(cls, finding: Finding) -> CapacityShortCause | None:
+        """The cause a finding names in its details, if it names a known one."""
+        raw = finding.details.get("cause")
+        return cls(raw) if isinstance(raw, str) and raw in cls._value2member_map_ else None
+
 
 class Finding(BaseModel):
     """One rule that fired, with the figure the reader must act on (minor units)."""

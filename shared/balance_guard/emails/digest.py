@@ -66,9 +66,6 @@ def _name(account: AccountReport) -> str:
     return clean_text(account.name, NAME_LIMIT) or clean_text(account.account_id, 60)
 
 
-_CAUSES = frozenset(c.value for c in CapacityShortCause)
-
-
 def _critical_line(account: AccountReport, language: str, country: str | None) -> AccountLine:
     """`Largest refund not covered: US$1,900.00 — Payouts are manual or turned off`."""
     colon = STRINGS[language]["colon"]
@@ -80,9 +77,9 @@ def _critical_line(account: AccountReport, language: str, country: str | None) -
         amount = placeholder_values(finding, language, country).get("amount")
         if amount:
             line += f"{colon}{amount}"
-        cause = finding.details.get("cause")
-        if isinstance(cause, str) and cause in _CAUSES:
-            line += f" — {CAUSE_LABELS[CapacityShortCause(cause)][language]}"
+        cause = CapacityShortCause.of_finding(finding)
+        if cause is not None:
+            line += f" — {CAUSE_LABELS[cause][language]}"
         details.append(line)
     return AccountLine(_name(account), clean_text(account.account_id, 60), tuple(details))
 

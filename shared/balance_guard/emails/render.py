@@ -66,7 +66,6 @@ COLORS = {
     Severity.WARNING: ("#93370d", "#fef0c7"),
     Severity.INFO: ("#175cd3", "#d1e9ff"),
 }
-_CAUSE_VALUES = frozenset(c.value for c in CapacityShortCause)
 
 
 @dataclass(frozen=True)
@@ -278,9 +277,8 @@ def finding_view(
     cause: str | None = None
     cause_actions: tuple[str | None, ...] = ()
     general_action = text.action
-    raw_cause = finding.details.get("cause")
-    if isinstance(raw_cause, str) and raw_cause in _CAUSE_VALUES:
-        known = CapacityShortCause(raw_cause)
+    known = CapacityShortCause.of_finding(finding)
+    if known is not None:
         cause = fill(CAUSES[known][language], values)
         cause_actions = (CAUSE_ACTIONS[known][language],)
         general_action = CAUSE_ACTIONS_GENERIC[known][language]
