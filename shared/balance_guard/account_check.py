@@ -167,9 +167,6 @@ def check_account(
     policy: Policy, now: datetime | None = None,
 ) -> AccountCheck:
     """Never raises for a problem of this account: it becomes a CHECK_FAILED finding."""
-    name = (account.business_profile.name if account.business_profile else None) or account.id
-    settings = resolve_account_settings(policy, {k: v for k, v in account.metadata.items()
-                                                 if isinstance(v, str)})
     try:
         snapshot, next_state = read_account(reader, account, state, as_of, policy,
                                             now or datetime.now(UTC))
@@ -177,6 +174,11 @@ def check_account(
     except (stripe.StripeError, AccountReadError) as error:
         reason = describe(error) if isinstance(error, stripe.StripeError) else str(error)
         log.warning("check failed for %s: %s", account.id, reason)
+        # Without a snapshot, the listed account's own metadata still picks the language.
+        settings = resolve_account_settings(policy, {k: v for k, v in account.metadata.items()
+                                                     if isinstance(v, str)})
+        name = (account.business_profile.name if account.business_profile else None) or (
+            account.id)
         failed = Finding.of(RuleCode.CHECK_FAILED, reason=reason)
         report = AccountReport(
             account_id=account.id, name=name, locale=settings.locale.value, status="error",
