@@ -102,6 +102,16 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--latency-ms", type=int, default=0)
     sandbox.add_argument("--rate-limit", type=float, metavar="RPS")
     sandbox.add_argument("--fault-rate", type=float, default=0.0, metavar="P")
+    from balance_guard.sandbox.faults import DEFAULT_FAULTS, fault_kinds_argument
+
+    sandbox.add_argument("--endpoint-rate-limit", type=_positive(float), metavar="RPS",
+                         help="limit for each endpoint on its own, beside --rate-limit "
+                              "(Stripe's default: 25; default here: none)")
+    sandbox.add_argument("--fault-kinds", type=fault_kinds_argument, default=DEFAULT_FAULTS,
+                         metavar="K,K",
+                         help="what --fault-rate injects, comma separated: 500, 503, drop, "
+                              "malformed, lock_timeout (a retryable 429), 429 (a rate limit), "
+                              "or all (default: 500,503,drop,malformed)")
 
     simulate.add_parser(commands)
     return parser

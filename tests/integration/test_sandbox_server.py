@@ -312,6 +312,8 @@ def test_every_write_is_refused_and_counted(scenario: Scenario) -> None:
         assert sandbox.write_attempts == 5
         assert sandbox.request_count == 5
         assert sandbox.requests[0] == ("POST", "/v1/refunds", TOURS)
+        method, path, account = sandbox.requests[0]
+        assert (method, path, account) == ("POST", "/v1/refunds", TOURS)
 
 
 # -- latency, rate limit, faults -----------------------------------------------------------
@@ -324,19 +326,136 @@ def test_latency_is_added_to_every_request(scenario: Scenario) -> None:
         assert time.monotonic() - started >= 0.15
 
 
-def test_rate_limit_answers_429_with_should_retry(scenario: Scenario) -> None:
+RATE_LIMIT_MESSAGE = ("Request rate limit exceeded. You can learn more about rate limits here "
+                      "https://stripe.com/docs/rate-limits.")
+
+
+def assert_rate_limit(response: requests.Response, reason: str) -> None:
+    """A 429 exactly as Stripe answers a rate limit: nothing tells the client to retry."""
+    assert response.status_code == 429
+    assert response.headers["Stripe-Rate-Limited-Reason"] == reason
+    assert "Stripe-Should-Retry" not in response.headers
+    error = response.json()["error"]
+    assert (error["type"], error["code"], error["message"]) == (
+        "invalid_request_error", "rate_limit", RATE_LIMIT_MESSAGE)
+    assert error["doc_url"] == "https://stripe.com/docs/error-codes/rate-limit"
+
+
+def test_rate_limit_answers_429_like_stripe_without_should_retry(scenario: Scenario) -> None:
     # One request every 100 s, in bursts of one: every later request is over the limit.
     with Sandbox(scenario, rate_limit_rps=0.01) as sandbox:
-        statuses = [get(sandbox, "/v1/balance") for _ in range(3)]
-        limited = [r for r in statuses if r.status_code == 429]
-        assert statuses[0].status_code == 200
-        assert limited
-        assert limited[0].headers["Stripe-Should-Retry"] == "true"
-        error = limited[0].json()["error"]
-        assert (error["type"], error["code"]) == ("invalid_request_error", "rate_limit")
-        sdk = client_for(sandbox)
+        responses = [get(sandbox, "/v1/balance") for _ in range(3)]
+        assert [r.status_code for r in responses] == [200, 429, 429]
+        assert "Stripe-Rate-Limited-Reason" not in responses[0].headers
+        assert_rate_limit(responses[1], "global-rate")
+        assert_rate_limit(responses[2], "global-rate")
+        # The SDK, even allowed 3 retries, raises at once: it never retries a rate limit.
+        sdk = client_for(sandbox, retries=3)
+        with pytest.raises(stripe.RateLimitError) as raised:
+            sdk.v1.balance.retrieve()
+        assert raised.value.http_status == 429
+        assert raised.value.json_body["error"]["code"] == "rate_limit"
+        assert sandbox.request_count == 4
+        assert sandbox.rate_limited_count == 3
+
+
+def test_endpoint_rate_limit_is_per_route_and_says_endpoint_rate(scenario: Scenario) -> None:
+    with Sandbox(scenario, endpoint_rate_limit_rps=0.01) as sandbox:
+        assert get(sandbox, "/v1/balance", TOURS).status_code == 200
+        assert_rate_limit(get(sandbox, "/v1/balance", TOURS), "endpoint-rate")
+        # Another account's balance is the same endpoint; another endpoint has its own budget.
+        assert_rate_limit(get(sandbox, "/v1/balance", BAYVIEW), "endpoint-rate")
+        assert get(sandbox, "/v1/account", TOURS).status_code == 200
+        assert get(sandbox, "/v1/charges", TOURS).status_code == 200
+        # Retrieving a charge is not listing charges: a 404 from the handler, not a 429.
+        assert get(sandbox, "/v1/charges/ch_nosuch", TOURS).status_code == 404
+        # Every reserve plan is one endpoint, /v1/reserve/plans/{id}.
+        bayview = get(sandbox, "/v1/reserve/plans/resplan_61BvtRolling10Pct30dBayview",
+                      BAYVIEW, PREVIEW)
+        assert bayview.status_code == 200
+        assert_rate_limit(get(sandbox, "/v1/reserve/plans/resplan_61CslFixed25Pct0CarreStLouis",
+                              CARRE, PREVIEW), "endpoint-rate")
+        sdk = client_for(sandbox, retries=3)
         with pytest.raises(stripe.RateLimitError):
-            sdk.v1.balance.retrieve()  # the bucket is still empty: no retries, so it raises
+            sdk.v1.balance.retrieve(options={"stripe_account": TOURS})
+        assert sandbox.request_count == 9
+        assert sandbox.rate_limited_count == 4
+
+
+def test_global_limit_is_checked_before_the_endpoint_limit(scenario: Scenario) -> None:
+    with Sandbox(scenario, rate_limit_rps=0.01, endpoint_rate_limit_rps=0.01) as sandbox:
+        assert get(sandbox, "/v1/balance").status_code == 200
+        assert_rate_limit(get(sandbox, "/v1/balance"), "global-rate")
+        assert_rate_limit(get(sandbox, "/v1/account"), "global-rate")
+
+
+def test_lock_timeout_is_the_one_429_the_sdk_retries(scenario: Scenario) -> None:
+    with Sandbox(scenario, fault_rate=1.0, fault_kinds=[FaultKind.LOCK_TIMEOUT]) as sandbox:
+        response = get(sandbox, "/v1/balance")
+        assert response.status_code == 429
+        assert response.headers["Stripe-Should-Retry"] == "true"
+        assert "Stripe-Rate-Limited-Reason" not in response.headers
+        error = response.json()["error"]
+        assert (error["type"], error["code"]) == ("invalid_request_error", "lock_timeout")
+        assert error["message"].startswith("This object cannot be accessed right now")
+        with pytest.raises(stripe.RateLimitError) as raised:
+            client_for(sandbox, retries=1).v1.balance.retrieve()
+        assert raised.value.json_body["error"]["code"] == "lock_timeout"
+        assert sandbox.request_count == 3  # the raw GET, then the SDK's request and one retry
+        assert sandbox.rate_limited_count == 3
+
+
+def test_random_429_fault_is_a_real_rate_limit(scenario: Scenario) -> None:
+    with Sandbox(scenario, fault_rate=1.0, fault_kinds=[FaultKind.RATE_LIMITED]) as sandbox:
+        assert_rate_limit(get(sandbox, "/v1/balance"), "global-rate")
+        with pytest.raises(stripe.RateLimitError) as raised:
+            client_for(sandbox, retries=3).v1.balance.retrieve()
+        assert raised.value.json_body["error"]["code"] == "rate_limit"
+        assert sandbox.request_count == 2  # no retry
+        assert sandbox.rate_limited_count == 2
+
+
+def test_account_429_is_a_rate_limit_unless_the_scenario_says_retry() -> None:
+    from balance_guard.sandbox import parse_scenario
+
+    base = (SCENARIOS / "no_reserves_access.yaml").read_text(encoding="utf-8")
+    plain = base.replace("    business_name: Cedar Brook Homes",
+                         "    business_name: Cedar Brook Homes\n    fail_with: 429")
+    cedar = {"stripe_account": "acct_1CbhCedarBrookHm1"}
+    with Sandbox(parse_scenario(plain)) as sandbox:
+        assert_rate_limit(get(sandbox, "/v1/balance", "acct_1CbhCedarBrookHm1"), "global-rate")
+        with pytest.raises(stripe.RateLimitError):
+            client_for(sandbox, retries=3).v1.balance.retrieve(options=cedar)
+        assert sandbox.request_count == 2
+    retried = plain.replace("fail_with: 429", "fail_with: 429\n    fail_should_retry: true"
+                            "\n    fail_first: 1")
+    with Sandbox(parse_scenario(retried)) as sandbox:
+        response = get(sandbox, "/v1/balance", "acct_1CbhCedarBrookHm1")
+        assert response.status_code == 429
+        assert response.headers["Stripe-Should-Retry"] == "true"
+        assert response.headers["Stripe-Rate-Limited-Reason"] == "global-rate"
+        sandbox.reset_counters()  # the scenario's one failure is spent again
+        balance = client_for(sandbox, retries=1).v1.balance.retrieve(options=cedar)
+        assert balance.available[0].amount == 180000
+        assert sandbox.request_count == 2
+        assert sandbox.rate_limited_count == 1
+
+
+def test_requests_carry_their_arrival_time_and_the_busiest_second(scenario: Scenario) -> None:
+    with Sandbox(scenario) as sandbox:
+        assert sandbox.busiest_second() == 0
+        before = time.monotonic()
+        for _ in range(5):
+            assert get(sandbox, "/v1/balance").status_code == 200
+        after = time.monotonic()
+        arrivals = [r.at for r in sandbox.requests]
+        assert arrivals == sorted(arrivals)
+        assert before <= arrivals[0]
+        assert arrivals[-1] <= after
+        assert after - before < 1.0  # five local requests, well inside one second
+        assert sandbox.busiest_second() == 5
+        sandbox.reset_counters()
+        assert (sandbox.busiest_second(), sandbox.rate_limited_count) == (0, 0)
 
 
 def _outcome(sandbox: Sandbox) -> str:

@@ -103,12 +103,34 @@ def parameter_invalid(param: str, message: str, code: str) -> StripeApiError:
     return StripeApiError(400, message, code=code, param=param)
 
 
-def rate_limited() -> StripeApiError:
-    # Stripe-Should-Retry: true is the only thing that makes stripe-python retry a 429.
+# `Stripe-Rate-Limited-Reason` values: which of Stripe's limits refused the request.
+GLOBAL_RATE = "global-rate"
+ENDPOINT_RATE = "endpoint-rate"
+RATE_LIMIT_REASON_HEADER = "Stripe-Rate-Limited-Reason"
+
+
+def rate_limited(reason: str = GLOBAL_RATE) -> StripeApiError:
+    """A real rate limit, as Stripe answers it.
+
+    Stripe sends no `Stripe-Should-Retry` header on a rate limit: the official SDKs
+    deliberately do not retry one (stripe-python raises RateLimitError at once), so backing
+    off is the client's job. Only a lock timeout (`lock_timeout`) is marked retryable.
+    """
     return StripeApiError(
         429, "Request rate limit exceeded. You can learn more about rate limits here "
              "https://stripe.com/docs/rate-limits.",
-        code="rate_limit", headers={"Stripe-Should-Retry": "true"})
+        code="rate_limit", headers={RATE_LIMIT_REASON_HEADER: reason})
+
+
+def lock_timeout() -> StripeApiError:
+    """Another request holds the object: Stripe's one 429 that says retry."""
+    return StripeApiError(
+        429, "This object cannot be accessed right now because another API request or Stripe "
+             "process is currently accessing it. If you see this error intermittently, retry "
+             "the request. If you see this error frequently and are making multiple "
+             "concurrent requests to a single object, make your requests serially or at a "
+             "lower rate. See https://stripe.com/docs/rate-limits for more details.",
+        code="lock_timeout", headers={"Stripe-Should-Retry": "true"})
 
 
 def server_error(status: int, retry: bool) -> StripeApiError:

@@ -1,7 +1,8 @@
-"""Injected trouble: Stripe's rate limit and random failures, reproducible from a seed."""
+"""Injected trouble: Stripe's rate limits and random failures, reproducible from a seed."""
 
 from __future__ import annotations
 
+import argparse
 import random
 import threading
 import time
@@ -16,9 +17,51 @@ class FaultKind(StrEnum):
     # no answer exercises the same retry path (the SDK's APIConnectionError) at once.
     DROP = "drop"
     MALFORMED = "malformed"  # a 200 whose body is cut short: not JSON
+    # Stripe's one retryable 429: another request holds the object's lock. It carries
+    # `Stripe-Should-Retry: true`, so the SDK retries it on its own.
+    LOCK_TIMEOUT = "lock_timeout"
+    # A 429 exactly like a real (global) rate limit: code `rate_limit`,
+    # `Stripe-Rate-Limited-Reason: global-rate` and no Stripe-Should-Retry, so the SDK
+    # raises RateLimitError at once and backing off is the client's job.
+    RATE_LIMITED = "429"
 
 
 ALL_FAULTS: tuple[FaultKind, ...] = tuple(FaultKind)
+# What `fault_rate` injects unless the caller names kinds: the original four, in their
+# original order, so a seed picks the same faults it always did. The 429 kinds are opt-in.
+DEFAULT_FAULTS: tuple[FaultKind, ...] = (
+    FaultKind.SERVER_ERROR, FaultKind.UNAVAILABLE, FaultKind.DROP, FaultKind.MALFORMED)
+
+
+def parse_fault_kinds(text: str) -> tuple[FaultKind, ...]:
+    """`500,drop,429` -> those kinds, in that order; `all` means every kind.
+
+    Raises ValueError naming the accepted values for anything else.
+    """
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    if names == ["all"]:
+        return ALL_FAULTS
+    kinds: list[FaultKind] = []
+    for name in names:
+        try:
+            kind = FaultKind(name)
+        except ValueError:
+            accepted = ", ".join(k.value for k in FaultKind)
+            raise ValueError(f"unknown fault kind {name!r} (accepted: {accepted}, or all)"
+                             ) from None
+        if kind not in kinds:
+            kinds.append(kind)
+    if not kinds:
+        raise ValueError("name at least one fault kind")
+    return tuple(kinds)
+
+
+def fault_kinds_argument(text: str) -> tuple[FaultKind, ...]:
+    """`parse_fault_kinds` for argparse: a wrong name is a one-line usage error."""
+    try:
+        return parse_fault_kinds(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 class TokenBucket:
@@ -58,7 +101,7 @@ class FaultPlan:
     """
 
     def __init__(self, rate: float, seed: int = 0,
-                 kinds: Sequence[FaultKind] = ALL_FAULTS) -> None:
+                 kinds: Sequence[FaultKind] = DEFAULT_FAULTS) -> None:
         if not 0.0 <= rate <= 1.0:
             raise ValueError("fault_rate must be between 0 and 1")
         if rate and not kinds:

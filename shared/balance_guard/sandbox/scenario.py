@@ -277,9 +277,10 @@ class AccountSpec(_Spec):
     balance_transactions: tuple[BalanceTransactionSpec, ...] = ()
     # Fault injection for this account: an HTTP status, a dropped connection, or a body
     # that is not JSON; on the listed endpoints (all when omitted), for the first
-    # `fail_first` requests (all when omitted). `fail_should_retry` sets Stripe's
-    # Stripe-Should-Retry header on injected errors (by default only a 429 carries it, and
-    # the SDK retries 5xx on its own).
+    # `fail_first` requests (all when omitted). A 429 answers as a real rate limit: code
+    # `rate_limit`, `Stripe-Rate-Limited-Reason: global-rate` and no Stripe-Should-Retry, so
+    # the SDK does not retry it. `fail_should_retry` sets the Stripe-Should-Retry header on
+    # injected errors (by default none carries it; the SDK retries 5xx on its own).
     fail_with: Annotated[int, Field(ge=400, le=599)] | Literal["drop", "malformed"] | None = None
     fail_on: tuple[Endpoint, ...] | None = None
     fail_first: int | None = Field(default=None, ge=1)

@@ -19,7 +19,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from balance_guard.sandbox.app import RecordedRequest, SandboxApp
-from balance_guard.sandbox.faults import ALL_FAULTS, FaultKind
+from balance_guard.sandbox.faults import DEFAULT_FAULTS, FaultKind
 from balance_guard.sandbox.scenario import Scenario, load_scenario
 
 log = logging.getLogger(__name__)
@@ -119,7 +119,16 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class Sandbox:
-    """A Stripe-compatible server for one scenario; `start()` returns its base URL."""
+    """A Stripe-compatible server for one scenario; `start()` returns its base URL.
+
+    The limits and faults are SandboxApp's: `rate_limit_rps` is the global limit (Stripe:
+    100 requests a second live, 25 in test mode), `endpoint_rate_limit_rps` the limit for
+    each endpoint (Stripe's default: 25 a second; None here, no limit), and both answer a
+    429 with code `rate_limit`, a `Stripe-Rate-Limited-Reason` header and no
+    `Stripe-Should-Retry`, so stripe-python raises RateLimitError without retrying.
+    `fault_kinds` defaults to 500, 503, drop and malformed; `lock_timeout` and `429` are
+    injected only when named.
+    """
 
     def __init__(
         self,
@@ -132,12 +141,14 @@ class Sandbox:
         clock: date | None = None,
         *,
         host: str = "127.0.0.1",
-        fault_kinds: Sequence[FaultKind] = ALL_FAULTS,
+        fault_kinds: Sequence[FaultKind] = DEFAULT_FAULTS,
+        endpoint_rate_limit_rps: float | None = None,
     ) -> None:
         self.scenario = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
         self.app = SandboxApp(
             self.scenario, latency_ms=latency_ms, rate_limit_rps=rate_limit_rps,
             fault_rate=fault_rate, seed=seed, clock=clock, fault_kinds=fault_kinds,
+            endpoint_rate_limit_rps=endpoint_rate_limit_rps,
         )
         self._address = (host, port)
         self._server: _Server | None = None
@@ -216,6 +227,15 @@ class Sandbox:
     def write_attempts(self) -> int:
         return self.app.write_attempts
 
+    @property
+    def rate_limited_count(self) -> int:
+        """How many 429s the sandbox answered, whatever the reason (limits and faults)."""
+        return self.app.rate_limited_count
+
+    def busiest_second(self) -> int:
+        """The most requests that arrived within any one second (0 before any request)."""
+        return self.app.busiest_second()
+
     def reset_counters(self) -> None:
         self.app.reset_counters()
 
@@ -229,11 +249,14 @@ def serve_forever(
     *,
     clock: date | None = None,
     seed: int = 0,
+    endpoint_rate_limit_rps: float | None = None,
+    fault_kinds: Sequence[FaultKind] = DEFAULT_FAULTS,
 ) -> None:
     """Run the sandbox in the foreground until interrupted (`balance-guard sandbox`)."""
     sandbox = Sandbox(load_scenario(scenario_path), port=port, latency_ms=latency_ms,
                       rate_limit_rps=rate_limit_rps, fault_rate=fault_rate, seed=seed,
-                      clock=clock)
+                      clock=clock, fault_kinds=fault_kinds,
+                      endpoint_rate_limit_rps=endpoint_rate_limit_rps)
     url = sandbox.start()
     scenario = sandbox.scenario
     print(f"Stripe sandbox at {url}: {len(scenario.accounts)} connected accounts of "
