@@ -18,6 +18,7 @@ from balance_guard.adapters.stripe_reader import (
     AccountReadError,
     StripeReader,
     describe,
+    is_transient,
 )
 from balance_guard.domain import reserves
 from balance_guard.domain.findings import (
@@ -69,6 +70,9 @@ class AccountCheck:
     email: str | None
     snapshot: AccountSnapshot | None
     state: AccountState | None  # the state to save; None when nothing must be saved
+    # The check failed for a reason that passes (a rate limit, a 5xx, the network, a
+    # timeout): worth another try later tonight rather than a CHECK_FAILED for good.
+    transient: bool = False
 
 
 def read_account(
@@ -184,7 +188,8 @@ def check_account(
             account_id=account.id, name=name, locale=settings.locale.value, status="error",
             findings=[failed], error=reason, notices=list(settings.notices),
         )
-        return AccountCheck(report, settings, account.email, None, None)
+        return AccountCheck(report, settings, account.email, None, None,
+                            transient=is_transient(error))
 
     positions = [
         _position_view(snapshot, currency, as_of, policy, settings)

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from balance_guard.config import ConfigError, load_policy
+from balance_guard.config import ConfigError, checked_api_base, load_policy
 from balance_guard.domain.policy import Locale, Policy
 
 EXIT_OK, EXIT_ACCOUNT_FAILED, EXIT_USAGE, EXIT_PLATFORM = 0, 1, 2, 3
@@ -56,8 +56,13 @@ def _stripe_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stripe-api-base", metavar="URL",
                         default=os.environ.get("STRIPE_API_BASE"),
                         help="Stripe-compatible API address (default: Stripe itself)")
-    parser.add_argument("--api-key", metavar="KEY",
-                        help="platform secret key (default: $STRIPE_API_KEY; none: the sandbox)")
+    key = parser.add_mutually_exclusive_group()
+    key.add_argument("--api-key-file", type=Path, metavar="PATH",
+                     help="read the platform's secret key from this file ('-': standard "
+                          "input); default: $STRIPE_API_KEY; no key and no "
+                          "--stripe-api-base: the built-in sample platform")
+    key.add_argument("--api-key", metavar="KEY",
+                     help="the key itself (shows in the process list: prefer --api-key-file)")
     parser.add_argument("--as-of", type=_iso_day, metavar="YYYY-MM-DD",
                         help="run date (default: today in the platform timezone)")
     parser.add_argument("--state", type=Path, default=Path(".balance-guard/state.sqlite"))
@@ -83,6 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--report-json", type=Path, metavar="FILE")
     run.add_argument("--report-html", type=Path, metavar="FILE")
     run.add_argument("--concurrency", type=_positive(int), default=8, metavar="N")
+    run.add_argument("--time-limit", type=_positive(float), default=120.0, metavar="MINUTES",
+                     help="no Stripe request starts after this long; accounts left are "
+                          "reported CHECK_FAILED (default 120)")
     run.add_argument("--account", action="append", default=[], metavar="acct_…",
                      help="check only this account (repeatable)")
 
@@ -132,20 +140,52 @@ def _as_of(args: argparse.Namespace, policy: Policy) -> date:
     return args.as_of  # type: ignore[no-any-return]
 
 
+def api_key(args: argparse.Namespace) -> str | None:
+    """The platform key given by option, file or environment; None when none is given.
+    A key given but empty (an unset shell variable) is a usage error, never "no key"."""
+    if args.api_key is not None:
+        log.warning("--api-key shows the key to anyone who can list processes; "
+                    "prefer --api-key-file or STRIPE_API_KEY")
+        return _non_empty(args.api_key, "--api-key is empty (an unset shell variable?)")
+    if args.api_key_file is not None:
+        where = "standard input" if str(args.api_key_file) == "-" else str(args.api_key_file)
+        try:
+            text = sys.stdin.read() if where == "standard input" else (
+                args.api_key_file.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as error:
+            reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
+            raise UsageError(f"--api-key-file {where}: cannot read it ({reason})") from None
+        return _non_empty(text, f"--api-key-file {where} holds no key")
+    if "STRIPE_API_KEY" in os.environ:
+        return _non_empty(os.environ["STRIPE_API_KEY"], "STRIPE_API_KEY is set but empty")
+    return None
+
+
+def _non_empty(key: str, problem: str) -> str:
+    if not key.strip():
+        raise UsageError(problem)
+    return key.strip()
+
+
 @contextmanager
 def stripe_target(args: argparse.Namespace, as_of: date) -> Iterator[StripeTarget]:
-    """The platform to read: the given key, or else the built-in sandbox, started here."""
-    key = args.api_key or os.environ.get("STRIPE_API_KEY")
+    """The platform to read: the given key and address, or, when neither is given, the
+    built-in sample platform, started here."""
+    key = api_key(args)
+    base = (args.stripe_api_base or "").strip() or None
     if key:
-        yield StripeTarget(key, args.stripe_api_base)
+        yield StripeTarget(key, checked_api_base(base, "--stripe-api-base") if base else None)
         return
+    if base is not None:
+        raise UsageError("--stripe-api-base (or STRIPE_API_BASE) needs a key: give "
+                         "--api-key-file or STRIPE_API_KEY")
     from balance_guard.sandbox.scenario import load_scenario
     from balance_guard.sandbox.server import Sandbox
 
     scenario = load_scenario(None)
     with Sandbox(scenario, clock=as_of) as sandbox:
-        log.info("no Stripe key given: checking the built-in sandbox platform at %s",
-                 sandbox.base_url)
+        print(f"balance-guard: no Stripe key given: checking the built-in sample platform "
+              f"({sandbox.base_url}), not a real one", file=sys.stderr)
         yield StripeTarget(scenario.platform.secret_key, sandbox.base_url)
 
 
@@ -154,6 +194,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
+    from balance_guard.redaction import RedactingFilter
+
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RedactingFilter())
     for noisy in ("stripe", "urllib3", "botocore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     from balance_guard import commands

@@ -22,6 +22,7 @@ from balance_guard.cli import (
 )
 from balance_guard.console import Progress, print_account_table, print_summary
 from balance_guard.domain.policy import Policy
+from balance_guard.redaction import redact
 from balance_guard.report import Report
 from balance_guard.runner import RunOptions, missing_accounts, run_night
 
@@ -31,7 +32,7 @@ log = logging.getLogger("balance_guard")
 def _write(path: Path | None, text: str) -> None:
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        path.write_text(redact(text), encoding="utf-8")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -44,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
         with stripe_target(args, as_of) as target:
             reader = StripeReader(target.api_key, api_base=target.api_base,
                                   max_rps=args.max_rps)
+            reader.set_deadline(args.time_limit * 60)
             from balance_guard.delivery import build_notifier
 
             notifier = build_notifier(args, policy, args.state)
@@ -126,5 +128,6 @@ def explain(args: argparse.Namespace) -> int:
 def sandbox(args: argparse.Namespace) -> int:
     from balance_guard.sandbox.server import serve_forever
 
-    serve_forever(args.scenario, args.port, args.latency_ms, args.rate_limit, args.fault_rate)
+    serve_forever(args.scenario, args.port, args.latency_ms, args.rate_limit, args.fault_rate,
+                  endpoint_rate_limit_rps=args.endpoint_rate_limit, fault_kinds=args.fault_kinds)
     return EXIT_OK

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import ValidationError
@@ -53,3 +55,24 @@ def load_policy(env: Mapping[str, str] | None = None, **overrides: Any) -> Polic
         first = error.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise ConfigError(f"invalid policy setting {where}: {first['msg']}") from None
+
+
+def checked_api_base(base: str, name: str) -> str:
+    """A Stripe API address fit to receive the key: https, or plain http to a test server
+    on this machine only. `name` is the option or variable that gave it."""
+    parts = urlsplit(base)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ConfigError(f"{name} {base[:80]!r} is not an http(s) address")
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        raise ConfigError(f"{name} {base[:80]!r} must use https: the key travels with every "
+                          "request, and only this machine's own test server may be plain http")
+    return base
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -14,7 +14,7 @@ from rich.progress import Progress as RichProgress
 from rich.table import Table
 
 from balance_guard.finding_view import money, readable_details
-from balance_guard.report import AccountReport, Report
+from balance_guard.report import AccountReport, Report, StripeLimits
 
 log = logging.getLogger("balance_guard")
 
@@ -95,8 +95,24 @@ def print_summary(report: Report, stream: TextIO, outputs: list[tuple[str, str]]
         f"{totals.stripe_requests} Stripe requests ({per_account:.1f} per account); "
         f"{totals.duration_s:.1f} s"
     )
+    console.print(_limits_line(totals.stripe_limits))
     for label, where in outputs:
         console.print(f"  {label}: {where}")
+
+
+def _limits_line(limits: StripeLimits) -> str:
+    """How the night met Stripe's rate limit, said even when it never did."""
+    if limits.max_rps is None:
+        line = f"Stripe rate limit: {limits.rate_limited} answers of 429, retried (unpaced run)"
+    elif not limits.rate_limited:
+        line = f"Stripe rate limit: no 429 at {limits.max_rps:g} requests/s"
+    else:
+        line = (f"Stripe rate limit: {limits.rate_limited} answers of 429, retried; the pace "
+                f"fell to {limits.lowest_rps:g} and settled at {limits.settled_rps:g} "
+                f"requests/s (budget {limits.max_rps:g})")
+    if limits.accounts_retried:
+        line += f"; {limits.accounts_retried} account(s) checked again after a passing error"
+    return line
 
 
 def _print_releases(report: Report, console: Console) -> None:

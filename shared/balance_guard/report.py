@@ -53,12 +53,26 @@ class AccountReport(BaseModel):
     reserves_known: bool = True
 
 
+class StripeLimits(BaseModel):
+    """How the night met Stripe's rate limits: the 429s it was answered and retried, the
+    request rate it settled at (halved on 429s, climbing back while requests succeed), and
+    the accounts given a second pass after a passing failure."""
+
+    rate_limited: int = 0
+    max_rps: float | None = None
+    settled_rps: float | None = None
+    lowest_rps: float | None = None
+    accounts_retried: int = 0
+
+
 class Totals(BaseModel):
     accounts: int
     by_status: dict[str, int]
     emails_sent: int
     stripe_requests: int
     duration_s: float
+    # Extends report@1; consumers may ignore it.
+    stripe_limits: StripeLimits = Field(default_factory=StripeLimits)
 
 
 class Report(BaseModel):
@@ -74,7 +88,8 @@ class Report(BaseModel):
         return self.model_dump_json(by_alias=True, indent=2)
 
 
-def totals_of(accounts: list[AccountReport], stripe_requests: int, duration_s: float) -> Totals:
+def totals_of(accounts: list[AccountReport], stripe_requests: int, duration_s: float,
+              limits: StripeLimits | None = None) -> Totals:
     by_status: dict[str, int] = {}
     for account in accounts:
         by_status[account.status] = by_status.get(account.status, 0) + 1
@@ -84,4 +99,5 @@ def totals_of(accounts: list[AccountReport], stripe_requests: int, duration_s: f
         emails_sent=sum(len(a.emails) for a in accounts),
         stripe_requests=stripe_requests,
         duration_s=round(duration_s, 3),
+        stripe_limits=limits or StripeLimits(),
     )

@@ -21,7 +21,7 @@ from balance_guard.adapters.stripe_models import StripeAccount
 from balance_guard.adapters.stripe_reader import StripeReader
 from balance_guard.domain.findings import Finding, RuleCode
 from balance_guard.domain.policy import AccountSettings, Policy, resolve_account_settings
-from balance_guard.report import AccountReport, EmailRecord, Report, totals_of
+from balance_guard.report import AccountReport, EmailRecord, Report, StripeLimits, totals_of
 
 log = logging.getLogger(__name__)
 
@@ -130,27 +130,45 @@ def run_night(
     for notice in listing.notices:
         log.warning("%s", notice)
 
-    def one(account: StripeAccount) -> AccountReport:
+    def checked(account: StripeAccount) -> AccountCheck | AccountReport:
         try:
-            checked = check_and_store(reader, store, account, options)
+            return check_and_store(reader, store, account, options)
         except Exception as error:
             log.exception("the state store failed for %s", account.id)
-            report = failed_report(account.id, f"state store error: {type(error).__name__}",
-                                   options.policy)
-            if on_account is not None:
-                on_account(report)
-            return report
-        report = notify(notifier, checked, options.as_of, run_id)
+            return failed_report(account.id, f"state store error: {type(error).__name__}",
+                                 options.policy)
+
+    def finish(outcome: AccountCheck | AccountReport) -> AccountReport:
+        report = outcome if isinstance(outcome, AccountReport) else notify(
+            notifier, outcome, options.as_of, run_id)
         if on_account is not None:
             on_account(report)
         return report
 
-    with ThreadPoolExecutor(max_workers=max(1, options.concurrency)) as pool:
-        reports = [*pool.map(one, accounts), *unreadable]
+    def first_pass(account: StripeAccount) -> AccountReport | None:
+        outcome = checked(account)
+        if isinstance(outcome, AccountCheck) and outcome.transient:
+            return None  # tried again once every other account had its turn
+        return finish(outcome)
 
+    with ThreadPoolExecutor(max_workers=max(1, options.concurrency)) as pool:
+        first = list(pool.map(first_pass, accounts))
+        again = [a for a, report in zip(accounts, first, strict=True) if report is None]
+        if again:
+            log.info("checking %d account(s) again after a passing Stripe error", len(again))
+        second = iter(list(pool.map(lambda a: finish(checked(a)), again)))
+    reports = [report if report is not None else next(second) for report in first]
+    reports += unreadable
+
+    stats = reader.pacer_stats()
+    limits = StripeLimits(accounts_retried=len(again))
+    if stats is not None:
+        limits = StripeLimits(rate_limited=stats.rate_limited, max_rps=reader.max_rps,
+                              settled_rps=stats.settled_rps, lowest_rps=stats.lowest_rps,
+                              accounts_retried=len(again))
     return Report(
         run_id=run_id, as_of=options.as_of, accounts=reports,
-        totals=totals_of(reports, reader.request_count, time.monotonic() - clock),
+        totals=totals_of(reports, reader.request_count, time.monotonic() - clock, limits),
     )
 
 

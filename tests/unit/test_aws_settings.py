@@ -16,12 +16,12 @@ BASE = {"STATE_TABLE": "state", "STRIPE_API_KEY": KEY}
 
 def test_the_environment_is_read_once_into_settings_and_policy() -> None:
     settings = Settings.from_env({
-        **BASE, "STRIPE_MAX_RPS": "30", "MAX_CONCURRENCY": "4", "DEFAULT_LOCALE": "fr+en",
+        **BASE, "STRIPE_MAX_RPS": "30", "DEFAULT_LOCALE": "fr+en",
         "BALANCE_GUARD_TIMEZONE": "America/Vancouver", "STRIPE_API_BASE": " ",
         "OPS_EMAIL": "ops@example.com",
     })
 
-    assert settings.per_instance_rps == 7.5
+    assert settings.stripe_max_rps == 30.0
     assert settings.policy.default_locale is Locale.FR_EN
     assert settings.policy.timezone == "America/Vancouver"
     assert settings.stripe_api_base is None  # blank is unset
@@ -34,7 +34,7 @@ def test_the_environment_is_read_once_into_settings_and_policy() -> None:
     ({"STRIPE_API_KEY": KEY}, "STATE_TABLE is not set"),
     ({**BASE, "STRIPE_MAX_RPS": "fast"}, "STRIPE_MAX_RPS must be a number"),
     ({**BASE, "STRIPE_MAX_RPS": "0"}, "STRIPE_MAX_RPS must be above zero"),
-    ({**BASE, "MAX_CONCURRENCY": "2.5"}, "MAX_CONCURRENCY must be a whole number"),
+    ({**BASE, "CHECK_MAX_RECEIVES": "2.5"}, "CHECK_MAX_RECEIVES must be a whole number"),
     ({**BASE, "DEFAULT_LOCALE": "de"}, "invalid policy setting default_locale"),
 ])
 def test_a_bad_setting_is_named_in_one_clear_error(env: dict[str, str], message: str) -> None:

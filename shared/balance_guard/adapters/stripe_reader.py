@@ -8,7 +8,6 @@ the run looping.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -16,7 +15,14 @@ from typing import Any, Generic, TypeVar
 import stripe
 from pydantic import BaseModel, ValidationError
 
-from balance_guard.adapters.pacing import PacedHttpClient, RateLimiter
+from balance_guard.adapters.pacing import (
+    STRIPE_ENDPOINT_RPS,
+    PacedHttpClient,
+    Pacer,
+    PacerStats,
+    RetryPolicy,
+    SlotSource,
+)
 from balance_guard.adapters.stripe_models import (
     StripeAccount,
     StripeBalance,
@@ -26,6 +32,7 @@ from balance_guard.adapters.stripe_models import (
     StripeReserveHold,
     StripeReservePlan,
 )
+from balance_guard.redaction import redact, register_secret
 
 log = logging.getLogger(__name__)
 
@@ -56,13 +63,13 @@ class Listing(Generic[T]):
     rejected: list[tuple[str, str]]
 
 
-# Stripe echoes a key's prefix and last four characters in some errors ("sk_test_****1234"):
-# anything shaped like a key goes, whatever part of it is shown.
-_KEY_SHAPED = re.compile(r"\b[a-z]{2,4}_(?:test|live)_[A-Za-z0-9*_]*")
-
-
-def redact(text: str) -> str:
-    return _KEY_SHAPED.sub("[redacted key]", text)
+def is_transient(error: Exception) -> bool:
+    """Whether a failed read is worth trying again later: rate limits, Stripe's own errors
+    and unreadable answers, the network, timeouts. Refusals (401, 403, 404, 400) are not."""
+    if isinstance(error, stripe.RateLimitError | stripe.APIConnectionError | stripe.APIError):
+        return True
+    status = getattr(error, "http_status", None)
+    return isinstance(status, int) and (status == 409 or status >= 500)
 
 
 def describe(error: stripe.StripeError) -> str:
@@ -81,15 +88,22 @@ class StripeReader:
         *,
         api_base: str | None = None,
         max_rps: float | None = None,
-        max_retries: int = 4,
+        slots: SlotSource | None = None,
+        endpoint_rps: float = STRIPE_ENDPOINT_RPS,
+        reservation: int = 1,
+        retry: RetryPolicy | None = None,
         timeout: float = 30.0,
     ) -> None:
-        limiter = RateLimiter(max_rps, burst=max(1.0, max_rps / 5)) if max_rps else None
-        self.http = PacedHttpClient(limiter, timeout=timeout)
+        register_secret(api_key)
+        self.max_rps = max_rps
+        pacer = Pacer(max_rps, slots=slots, endpoint_rps=endpoint_rps,
+                      reservation=reservation) if max_rps else None
+        self.http = PacedHttpClient(pacer, timeout=timeout, retry=retry)
         self.client = stripe.StripeClient(
             api_key,
             base_addresses={"api": api_base} if api_base else None,
-            max_network_retries=max_retries,
+            # Our client runs the retry loop itself (see PacedHttpClient).
+            max_network_retries=0,
             http_client=self.http,
         )
         self.reserves_available: bool | None = None
@@ -97,6 +111,13 @@ class StripeReader:
     @property
     def request_count(self) -> int:
         return self.http.request_count
+
+    def pacer_stats(self) -> PacerStats | None:
+        return self.http.pacer.stats() if self.http.pacer else None
+
+    def set_deadline(self, seconds: float | None) -> None:
+        """From now on, no request starts and no retry waits past `seconds` from now."""
+        self.http.deadline.set_in(seconds)
 
     # -- platform ---------------------------------------------------------------------------
 

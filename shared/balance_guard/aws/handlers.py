@@ -7,8 +7,13 @@
     dead_letter    the check queue's dead letters -> their accounts recorded as not checked, so
                    the run still completes and gets its report and digest
 
-The fan-out is Lambda and SQS: at most MAX_CONCURRENCY check_account instances run at once,
-each paced at STRIPE_MAX_RPS / MAX_CONCURRENCY, so together they stay under Stripe's limit.
+The fan-out is Lambda and SQS. Every instance of every function draws its Stripe requests
+from one budget of STRIPE_MAX_RPS held in the state table, so plan_run, the check_account
+instances, a manual run overlapping the nightly one and a redelivered batch together stay
+under the platform's limit; the event source's maximum concurrency only sets throughput.
+An account whose check fails for a passing reason (a rate limit, a 5xx, the network, the
+invocation's time running out) is handed back to SQS, to be delivered again after a growing
+delay; only a refusal, or the queue's last delivery, records it as CHECK_FAILED.
 """
 
 from __future__ import annotations
@@ -62,11 +67,18 @@ tracer = Tracer()
 IDEMPOTENCY_PREFIX = "check_account"
 NOT_FINISHED = "no result: the account's check did not finish"
 DEAD_LETTER = "not checked: the check failed after retries (dead-letter queue)"
-# Time an account's check may need (Stripe's timeouts and retries included): with less of the
-# invocation left, the next record is failed at once, and SQS delivers it again, rather than
-# started and cut off by the timeout with the rest of the batch.
-CHECK_RECORD_BUDGET_MS = 60_000
+# Time budgets of a check_account invocation (infra/README.md shows the arithmetic): a record
+# is started only with RECORD_START_MS left; its Stripe reads must end NOTIFY_RESERVE_S before
+# the timeout, leaving the time to email, record the result and answer SQS.
+CHECK_RECORD_BUDGET_MS = 30_000
+NOTIFY_RESERVE_S = 20.0
 DEAD_LETTER_RECORD_BUDGET_MS = 5_000
+# A passing failure is delivered again after 60 s, then 120, 240, 480: a Stripe incident of a
+# quarter of an hour costs the night no account.
+REDELIVERY_BASE_S = 60
+REDELIVERY_CAP_S = 900
+UNSTARTED_REDELIVERY_S = 5  # a record the batch had no time for: the next instance takes it
+PLAN_RESERVE_S = 60.0  # plan_run's time to record the run and queue its messages
 QUEUE_CHUNK = 500  # messages sent between two records of plan_run's progress
 LEASE_MARGIN = timedelta(seconds=5)
 PLAN_CLAIMANT = "plan_run"
@@ -93,11 +105,20 @@ class OutOfTimeError(Exception):
     """Too little of the invocation is left to start this record: SQS delivers it again."""
 
 
+class TransientCheckError(Exception):
+    """The account's check failed for a reason that passes: SQS delivers it again."""
+
+
 def ensure_time(context: LambdaContext, budget_ms: int) -> None:
     left = context.get_remaining_time_in_millis()
     if left < budget_ms:
         logger.warning("not starting a record with %d ms left; SQS will deliver it again", left)
         raise OutOfTimeError(f"{left} ms left, {budget_ms} needed")
+
+
+def redelivery_delay_s(attempts: int) -> int:
+    """How long SQS keeps a failed record hidden before its next delivery."""
+    return min(REDELIVERY_CAP_S, REDELIVERY_BASE_S << min(10, max(0, attempts - 1)))
 
 
 # -- plan_run -------------------------------------------------------------------------------
@@ -141,6 +162,7 @@ def plan_run(event: dict[str, Any] | None, context: LambdaContext) -> dict[str, 
     logger.append_keys(run_id=run_id, execution_id=request.execution_id)
     tracer.put_annotation(key="run_id", value=run_id)
 
+    rt.reader().set_deadline(context.get_remaining_time_in_millis() / 1000 - PLAN_RESERVE_S)
     known = rt.ledger.run(run_id)
     listed = _list_accounts(rt) if known is None or known.phase == RECORDING else None
     started = datetime.now(UTC)
@@ -173,7 +195,7 @@ def _list_accounts(rt: Runtime) -> tuple[list[StripeAccount], list[AccountReport
     Stripe requests it took. Raises PlatformError."""
     from balance_guard.adapters.stripe_reader import PlatformError
 
-    reader = rt.reader(rt.settings.stripe_max_rps)  # alone before the fan-out: the whole rate
+    reader = rt.reader()
     before = reader.request_count
     try:
         reader.platform_account_id()
@@ -274,7 +296,15 @@ def check_account(event: dict[str, Any], context: LambdaContext) -> PartialItemF
         output_serializer=PydanticSerializer(CheckOutcome), key_prefix=IDEMPOTENCY_PREFIX)
 
     def record_handler(record: SQSRecord) -> None:
-        ensure_time(context, CHECK_RECORD_BUDGET_MS)
+        try:
+            ensure_time(context, CHECK_RECORD_BUDGET_MS)
+        except OutOfTimeError:
+            delay_redelivery(rt, record, UNSTARTED_REDELIVERY_S)
+            raise
+        # Stripe's timeouts and retries shrink to fit what is left: a slow Stripe fails
+        # this record in time (to be delivered again), never the whole batch.
+        rt.reader().set_deadline(context.get_remaining_time_in_millis() / 1000
+                                 - NOTIFY_RESERVE_S)
         handle_record(rt, check_once, record)
 
     return process_partial_response(event=event, record_handler=record_handler,
@@ -303,6 +333,7 @@ def handle_record(rt: Runtime, check_once: Callable[..., CheckOutcome],
             if not final:
                 logger.warning("check failed; SQS will deliver it again (%s)",
                                type(error).__name__, extra={"attempt": attempts})
+                delay_redelivery(rt, record, redelivery_delay_s(attempts))
                 raise
             # The last delivery before the dead-letter queue: record the account as not
             # checked, so the run still completes and its report is still written.
@@ -320,24 +351,39 @@ def handle_record(rt: Runtime, check_once: Callable[..., CheckOutcome],
 
 
 @tracer.capture_method(capture_response=False)
+def delay_redelivery(rt: Runtime, record: SQSRecord, seconds: int) -> None:
+    """Hide a failed record for `seconds` (rather than the queue's whole visibility timeout);
+    if SQS refuses, the record simply comes back later."""
+    try:
+        rt.sqs.change_message_visibility(QueueUrl=rt.settings.require("check_queue_url"),
+                                         ReceiptHandle=record.receipt_handle,
+                                         VisibilityTimeout=seconds)
+    except (ClientError, BotoCoreError) as error:
+        logger.warning("could not set the record's redelivery delay: %s", error)
+
+
 def check_message(message: CheckMessage, rt: Runtime, attempts: int = 1,
                   final: bool = True) -> CheckOutcome:
     """One account of one run, end to end; made idempotent on (run_id, account_id) by
     check_account, so a duplicate message or a retry returns this outcome again.
 
-    Raises what is worth a retry (the state store's errors, SES throttling or outage) unless
-    `final`, the queue's last delivery: a temporary email failure is then a notice.
+    Raises what is worth a retry (a passing Stripe error, the state store's errors, SES
+    throttling or outage) unless `final`, the queue's last delivery: the account is then
+    recorded CHECK_FAILED with its cause, and a temporary email failure is a notice.
     """
     from balance_guard.runner import RunOptions, check_and_store
 
     account = rt.ledger.account(message.run_id, message.account_id)
     if account is None:
         raise NotInRunError(f"{message.account_id} is not part of run {message.run_id}")
-    reader = rt.reader(rt.settings.per_instance_rps)
+    reader = rt.reader()
     before = reader.request_count
     options = RunOptions(as_of=message.as_of, policy=rt.settings.policy, concurrency=1)
     checked = check_and_store(reader, rt.state_store, account, options)
     requests = reader.request_count - before
+    if checked.transient and not final:
+        metrics.add_metric(name="ChecksRetried", unit=MetricUnit.Count, value=1)
+        raise TransientCheckError(checked.report.error or "a passing Stripe error")
     report, email_failed = notify_checked(rt, checked, message, attempts, final)
     progress = rt.ledger.finish(message.run_id, account.id, report, requests)
 

@@ -33,6 +33,9 @@ IDEMPOTENCY_PK = "IDEMPOTENCY#check_account"
 # Long enough for any redelivery of a night's message (SQS keeps them four days).
 IDEMPOTENCY_TTL_S = 4 * 24 * 3600
 ACCEPTED = 202  # Lambda's answer to an asynchronous invoke it queued
+# Slots a process reserves from the shared budget at once (fewer when it cannot use them in
+# time): one DynamoDB write buys up to this many Stripe requests.
+RESERVATION = 4
 
 
 class LambdaClient(Protocol):
@@ -63,7 +66,7 @@ class InvokeDigest:
 class Runtime:
     settings: Settings
     trigger_digest: DigestTrigger | None = None  # None: invoke DIGEST_FUNCTION_NAME
-    _readers: dict[tuple[str, float], StripeReader] = field(default_factory=dict, repr=False)
+    _readers: dict[str, StripeReader] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_env(cls) -> Runtime:
@@ -127,17 +130,22 @@ class Runtime:
 
     # -- Stripe and email -----------------------------------------------------------------
 
-    def reader(self, max_rps: float) -> StripeReader:
-        """One paced reader per key and rate, reused by warm invocations; a rotated key
-        (seen once Parameters' cache expires) gets a new one."""
+    def reader(self) -> StripeReader:
+        """One paced reader per key, reused by warm invocations; a rotated key (seen once
+        Parameters' cache expires) gets a new one. Every process of the stack draws its
+        requests from one budget of STRIPE_MAX_RPS held in the state table."""
         from balance_guard.adapters.stripe_reader import StripeReader
+        from balance_guard.aws.budget import DynamoSlots
 
         key = self.settings.stripe_key()
-        slot = (hashlib.sha256(key.encode()).hexdigest(), max_rps)
+        slot = hashlib.sha256(key.encode()).hexdigest()
         if slot not in self._readers:
             self._readers.clear()
-            self._readers[slot] = StripeReader(key, api_base=self.settings.stripe_api_base,
-                                               max_rps=max_rps)
+            self._readers[slot] = StripeReader(
+                key, api_base=self.settings.stripe_api_base,
+                max_rps=self.settings.stripe_max_rps,
+                slots=DynamoSlots(self.dynamodb, self.settings.state_table),
+                reservation=RESERVATION)
         return self._readers[slot]
 
     @cached_property

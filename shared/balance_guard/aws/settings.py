@@ -2,7 +2,7 @@
 
 Variables (SPEC §11): `STRIPE_SECRET_ARN` (or `STRIPE_API_KEY`, for tests), `STRIPE_API_BASE`,
 `STATE_TABLE`, `CHECK_QUEUE_URL`, `REPORTS_BUCKET`, `SENDER_EMAIL`, `OPS_EMAIL`,
-`DOCS_BASE_URL`, `DEFAULT_LOCALE`, `STRIPE_MAX_RPS`, `MAX_CONCURRENCY`; and, set by the
+`DOCS_BASE_URL`, `DEFAULT_LOCALE`, `STRIPE_MAX_RPS`; and, set by the
 template, `DIGEST_FUNCTION_NAME` (what `check_account` invokes when a run is done),
 `CHECK_MAX_RECEIVES` (the queue's `maxReceiveCount`) and `SES_CONFIGURATION_SET`.
 
@@ -17,7 +17,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from balance_guard.config import ConfigError, load_policy
+from balance_guard.config import ConfigError, checked_api_base, load_policy
 from balance_guard.domain.policy import Policy
 
 SECRET_MAX_AGE_S = 300  # a rotated key is picked up within five minutes
@@ -41,7 +41,6 @@ class Settings:
     digest_function: str | None = None
     ses_configuration_set: str | None = None
     stripe_max_rps: float = DEFAULT_MAX_RPS
-    max_concurrency: int = 1
     max_receives: int = DEFAULT_MAX_RECEIVES
 
     @classmethod
@@ -61,7 +60,7 @@ class Settings:
             policy=load_policy(env),
             stripe_secret_arn=text("STRIPE_SECRET_ARN"),
             stripe_api_key=text("STRIPE_API_KEY"),
-            stripe_api_base=text("STRIPE_API_BASE"),
+            stripe_api_base=_api_base(text("STRIPE_API_BASE")),
             check_queue_url=text("CHECK_QUEUE_URL"),
             reports_bucket=text("REPORTS_BUCKET"),
             sender_email=text("SENDER_EMAIL"),
@@ -69,17 +68,9 @@ class Settings:
             digest_function=text("DIGEST_FUNCTION_NAME"),
             ses_configuration_set=text("SES_CONFIGURATION_SET"),
             stripe_max_rps=_number(env, "STRIPE_MAX_RPS", DEFAULT_MAX_RPS),
-            max_concurrency=int(_number(env, "MAX_CONCURRENCY", 1, whole=True)),
             max_receives=int(_number(env, "CHECK_MAX_RECEIVES", DEFAULT_MAX_RECEIVES,
                                      whole=True)),
         )
-
-    @property
-    def per_instance_rps(self) -> float:
-        """Each `check_account` instance's share of the platform's Stripe rate: the SQS event
-        source runs at most MAX_CONCURRENCY of them at once, so together they stay under
-        STRIPE_MAX_RPS."""
-        return self.stripe_max_rps / self.max_concurrency
 
     def require(self, name: str) -> str:
         """A setting this function cannot work without, e.g. `require("reports_bucket")`."""
@@ -98,6 +89,10 @@ class Settings:
         if self.stripe_api_key:
             return self.stripe_api_key
         raise ConfigError("set STRIPE_SECRET_ARN (or STRIPE_API_KEY for local tests)")
+
+
+def _api_base(base: str | None) -> str | None:
+    return None if base is None else checked_api_base(base, "STRIPE_API_BASE")
 
 
 def _number(env: Mapping[str, str], name: str, default: float, *, whole: bool = False) -> float:
