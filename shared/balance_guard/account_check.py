@@ -12,10 +12,12 @@ from datetime import UTC, date, datetime
 
 import stripe
 
-from balance_guard.adapters.stripe_models import StripeAccount
+from balance_guard.adapters.stripe_models import StripeAccount, StripeReserveHold
 from balance_guard.adapters.stripe_reader import (
     PAGE_SIZE,
     AccountReadError,
+    Listing,
+    ReservesUnavailableError,
     StripeReader,
     describe,
     is_transient,
@@ -56,6 +58,7 @@ from balance_guard.report import AccountReport, ReserveRelease
 from balance_guard.snapshot_builder import StripeAccountData, build_snapshot, hold_of, plan_of
 
 log = logging.getLogger(__name__)
+RESERVES_UNKNOWN = "reserves unknown: "
 
 # Released funds wait for someone to pay them out when payouts are manual or disabled.
 MANUAL = PayoutSchedule(interval=Interval.MANUAL)
@@ -90,8 +93,13 @@ def read_account(
     charges = reader.charges(acct, charges_since(state, oldest, builds_on_state), until)
     refunds = reader.refunds(acct, refunds_since(state, oldest, builds_on_state), until)
     stop_at = known_holds(state, as_of, builds_on_state)
-    listing = reader.reserve_holds(acct, stop_at)
-    notices = [*charges.notices, *refunds.notices, *(listing.notices if listing else [])]
+    notices = [*charges.notices, *refunds.notices]
+    try:
+        listing: Listing[StripeReserveHold] | None = reader.reserve_holds(acct, stop_at)
+    except ReservesUnavailableError as refused:
+        listing = None
+        notices.append(f"{RESERVES_UNKNOWN}{refused}")
+    notices += listing.notices if listing else []
     holds = None if listing is None else merge_holds(
         state.reserve_holds, {h.id: hold_of(h) for h in listing.items}, as_of, not stop_at)
     plans = _plans(reader, acct, list((holds or {}).values()), state.reserve_plans, notices)

@@ -40,7 +40,6 @@ def run(args: argparse.Namespace) -> int:
     as_of = _as_of(args, policy)
     options = RunOptions(as_of=as_of, policy=policy, concurrency=args.concurrency,
                          only_accounts=tuple(args.account))
-    store = SqliteStateStore(args.state)
     try:
         with stripe_target(args, as_of) as target:
             reader = StripeReader(target.api_key, api_base=target.api_base,
@@ -48,9 +47,14 @@ def run(args: argparse.Namespace) -> int:
             reader.set_deadline(args.time_limit * 60)
             from balance_guard.delivery import build_notifier
 
-            notifier = build_notifier(args, policy, args.state)
-            with Progress(sys.stderr) as progress:
-                report = run_night(reader, store, notifier, options, progress.account_done)
+            store = SqliteStateStore(args.state)
+            try:
+                notifier = build_notifier(args, policy, args.state)
+                with Progress(sys.stderr) as progress:
+                    report = run_night(reader, store, notifier, options,
+                                       progress.account_done)
+            finally:
+                store.close()
             _write(args.report_json, report.to_json())
             if args.report_html:
                 from balance_guard.report_html import render_report_html
@@ -60,12 +64,12 @@ def run(args: argparse.Namespace) -> int:
     except PlatformError as error:
         print(f"balance-guard: {error}", file=sys.stderr)
         return EXIT_PLATFORM
-    finally:
-        store.close()
     print_summary(report, sys.stdout, outputs=_outputs(args))
     unknown = missing_accounts(options, report)
     if unknown:
         raise UsageError(f"no such connected account on this platform: {', '.join(unknown)}")
+    if report.notices:
+        return EXIT_PLATFORM
     failed = any(account.status == "error" for account in report.accounts)
     return EXIT_ACCOUNT_FAILED if failed else EXIT_OK
 
@@ -85,17 +89,18 @@ def check(args: argparse.Namespace) -> int:
     as_of = _as_of(args, policy)
     options = RunOptions(as_of=as_of, policy=policy, concurrency=1,
                          only_accounts=(args.account_id,), save_state=False)
-    store = SqliteStateStore(args.state)
     try:
         with stripe_target(args, as_of) as target:
             reader = StripeReader(target.api_key, api_base=target.api_base,
                                   max_rps=args.max_rps)
-            report: Report = run_night(reader, store, None, options)
+            store = SqliteStateStore(args.state)
+            try:
+                report: Report = run_night(reader, store, None, options)
+            finally:
+                store.close()
     except PlatformError as error:
         print(f"balance-guard: {error}", file=sys.stderr)
         return EXIT_PLATFORM
-    finally:
-        store.close()
     if not report.accounts:
         raise UsageError(f"no such connected account on this platform: {args.account_id}")
     if args.json:

@@ -85,6 +85,8 @@ def print_summary(report: Report, stream: TextIO, outputs: list[tuple[str, str]]
         table.add_row(escape(account.account_id), escape(account.name[:40]),
                       f"[{style}]{account.status}[/]", str(len(account.findings)),
                       _worst(account), str(len(account.emails)))
+    for notice in report.notices:
+        console.print(f"[bold red]platform:[/] {escape(notice)}")
     console.print(table)
     _print_releases(report, console)
     totals = report.totals

@@ -81,6 +81,9 @@ class Report(BaseModel):
     as_of: date
     accounts: list[AccountReport]
     totals: Totals
+    # Extends report@1: problems of the platform, not of one account (a permission the key
+    # lacks, seen on every account), shown first wherever the report is read.
+    notices: list[str] = Field(default_factory=list)
 
     model_config = ConfigDict(populate_by_name=True)
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Protocol
 
-from balance_guard.account_check import AccountCheck, check_account
+from balance_guard.account_check import RESERVES_UNKNOWN, AccountCheck, check_account
 from balance_guard.adapters.state_store import StateStore
 from balance_guard.adapters.stripe_models import StripeAccount
 from balance_guard.adapters.stripe_reader import StripeReader
@@ -160,6 +160,9 @@ def run_night(
     reports = [report if report is not None else next(second) for report in first]
     reports += unreadable
 
+    if reader.reserves_available is False:  # said once for the platform, not per account
+        reports = [r.model_copy(update={"notices": [
+            n for n in r.notices if not n.startswith(RESERVES_UNKNOWN)]}) for r in reports]
     stats = reader.pacer_stats()
     limits = StripeLimits(accounts_retried=len(again))
     if stats is not None:
@@ -169,7 +172,25 @@ def run_night(
     return Report(
         run_id=run_id, as_of=options.as_of, accounts=reports,
         totals=totals_of(reports, reader.request_count, time.monotonic() - clock, limits),
+        notices=platform_notices(reader, reports),
     )
+
+
+def platform_notices(reader: StripeReader, reports: list[AccountReport]) -> list[str]:
+    """What was refused on every account is the key's problem, said once."""
+    notices = []
+    if reader.reserves_available is False:
+        notices.append(
+            f"Stripe refused the Reserves API to this platform ({reader.reserves_refusal}): "
+            "reserve holds and releases are unknown for every account tonight. Give the key "
+            "read access to reserves, or ask Stripe for access to the Reserves API.")
+    errors = {r.error for r in reports}
+    if len(reports) >= 2 and all(r.status == "error" for r in reports) and len(errors) == 1:
+        [error] = errors
+        if error and error.startswith("Stripe 403"):
+            notices.append(f"Stripe refused every account's check with the same error "
+                           f"({error}): the platform key lacks a permission it needs.")
+    return notices
 
 
 def missing_accounts(options: RunOptions, report: Report) -> list[str]:

@@ -204,14 +204,44 @@ def test_unavailable_balance_settings_mean_minimum_unknown(serve: Any, tmp_path:
     assert any("minimum balance unknown" in n for n in entry["notices"])
 
 
-def test_a_platform_without_reserves_access_is_not_a_failure(serve: Any, tmp_path: Path) -> None:
-    sandbox = serve(scenario(account("acct_healthy01"), account("acct_healthy02"),
+def test_a_platform_without_reserves_access_is_one_loud_platform_notice(
+    serve: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    sandbox = serve(scenario(*(account(f"acct_healthy{i:02d}") for i in range(5)),
                              reserves=False))
     code, report = run_cli(sandbox, tmp_path, "--concurrency", "1")
-    assert code == 0
+    assert code == 3  # every account's reserves are unknown: the key's problem, said loudly
     assert all(a["reserves_known"] is False for a in report["accounts"])
+    assert all(a["status"] == "ok" for a in report["accounts"])  # every other rule ran
+    [notice] = report["notices"]
+    assert notice.startswith("Stripe refused the Reserves API to this platform (Stripe 403")
+    assert not any(n.startswith("reserves unknown") for a in report["accounts"]
+                   for n in a["notices"])
     reserve_calls = [p for _m, p, _a in sandbox.requests if p.startswith("/v1/reserve")]
-    assert len(reserve_calls) == 1  # learnt once, not asked again for every account
+    assert len(reserve_calls) == 3  # three refusals before any success: not asked again
+    assert "platform: Stripe refused the Reserves API" in capsys.readouterr().out
+
+
+def test_one_accounts_reserves_refused_leaves_the_others_reserves_known(
+    serve: Any, tmp_path: Path,
+) -> None:
+    held = {"reserve_holds": [{"amount": 40_000, "currency": "cad", "created": "2026-07-20",
+                               "release_after": "2026-08-20"}]}
+    sandbox = serve(scenario(
+        account("acct_reserved1", **held),
+        account("acct_refused01", fail_with=403, fail_on=["reserve_holds"], **held),
+        account("acct_reserved2", **held),
+    ))
+    code, report = run_cli(sandbox, tmp_path, "--concurrency", "1")
+    accounts = by_id(report)
+    assert code == 0
+    assert report["notices"] == []
+    assert accounts["acct_refused01"]["reserves_known"] is False
+    assert any(n.startswith("reserves unknown: Stripe 403")
+               for n in accounts["acct_refused01"]["notices"])
+    for ident in ("acct_reserved1", "acct_reserved2"):
+        assert accounts[ident]["reserves_known"] is True
+        assert accounts[ident]["reserve_releases"], ident
 
 
 def test_a_malformed_charge_is_skipped_with_a_notice(serve: Any, tmp_path: Path) -> None:

@@ -92,5 +92,5 @@ def test_a_refusal_is_final_and_not_tried_again(serve: Any, tmp_path: Path) -> N
     assert code == 1
     assert report["totals"]["stripe_limits"]["accounts_retried"] == 0
     balance_reads = [r for r in sandbox.requests
-                     if r.path == "/v1/balance" and r.account_id == "acct_refused001"]
+                     if r.path == "/v1/balance" and r.stripe_account == "acct_refused001"]
     assert len(balance_reads) == 1

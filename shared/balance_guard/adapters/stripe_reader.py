@@ -8,6 +8,7 @@ the run looping.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -40,6 +41,9 @@ RESERVES_API_VERSION = "2026-01-28.preview"
 PAGE_SIZE = 100
 BODY_RETRIES = 2
 MAX_PAGES = 500  # 50,000 objects per list: far past any real night, short of an endless loop
+# This many refusals of the Reserves API before any success: the platform itself has no
+# access (a preview it is not enrolled in, or a key without the permission), not one account.
+PLATFORM_REFUSALS = 3
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
@@ -51,6 +55,10 @@ class PlatformError(Exception):
 
 class AccountReadError(Exception):
     """One connected account could not be read; the message is safe to show."""
+
+
+class ReservesUnavailableError(Exception):
+    """Stripe would not show this account's reserves; the message is safe to show."""
 
 
 @dataclass
@@ -107,6 +115,10 @@ class StripeReader:
             http_client=self.http,
         )
         self.reserves_available: bool | None = None
+        self.reserves_refusal: str | None = None  # why, when the whole platform is refused
+        self._reserves_lock = threading.Lock()
+        self._reserves_read = 0
+        self._reserves_refused = 0
 
     @property
     def request_count(self) -> int:
@@ -127,6 +139,9 @@ class StripeReader:
             body = self._get("/v1/account", None)
         except stripe.AuthenticationError as error:
             raise PlatformError(f"Stripe rejected the platform key ({describe(error)})") from None
+        except stripe.PermissionError as error:
+            raise PlatformError("the platform key may not read its own account: it lacks a "
+                                f"permission ({describe(error)})") from None
         except stripe.StripeError as error:
             raise PlatformError(f"Stripe could not be reached ({describe(error)})") from None
         return str(body.get("id", ""))
@@ -160,26 +175,34 @@ class StripeReader:
 
     def reserve_holds(
         self, account: str, known: frozenset[str] = frozenset()
-    ) -> Listing[StripeReserveHold] | None:
-        """Holds, newest first, or None when the platform has no Reserves API access.
+    ) -> Listing[StripeReserveHold]:
+        """Holds, newest first. Raises ReservesUnavailableError when Stripe refuses them.
 
         The holds list has no `created` filter: with `known` ids, paging stops after the
         first page that reaches a hold already known, so a night costs one request.
         """
         if self.reserves_available is False:
-            return None
+            raise ReservesUnavailableError(
+                f"the platform cannot read reserves ({self.reserves_refusal})")
         try:
             listing = self._list("/v1/reserve/holds", account, StripeReserveHold, {},
                                  version=RESERVES_API_VERSION, stop_at=known)
         except stripe.PermissionError as error:
-            # A preview API the platform is not enrolled in: reserves are unknown for every
-            # account, not a failed check, and not worth asking again tonight.
-            log.info("reserves unavailable on this platform: %s", describe(error))
-            self.reserves_available = False
-            return None
+            # Judged per account: one account's refusal says nothing of the others, but
+            # refusals before any success mean the platform has no access at all.
+            reason = describe(error)
+            with self._reserves_lock:
+                self._reserves_refused += 1
+                if not self._reserves_read and self._reserves_refused >= PLATFORM_REFUSALS:
+                    self.reserves_available = False
+                    self.reserves_refusal = reason
+            log.info("reserves unavailable for %s: %s", account, reason)
+            raise ReservesUnavailableError(reason) from None
         except stripe.InvalidRequestError as error:
             log.info("reserves unavailable for %s: %s", account, describe(error))
-            return None
+            raise ReservesUnavailableError(describe(error)) from None
+        with self._reserves_lock:
+            self._reserves_read += 1
         self.reserves_available = True
         return listing
 

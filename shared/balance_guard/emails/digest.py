@@ -84,10 +84,13 @@ def _critical_line(account: AccountReport, language: str, country: str | None) -
     return AccountLine(_name(account), clean_text(account.account_id, 60), tuple(details))
 
 
-def _notices(accounts: Sequence[AccountReport]) -> tuple[str, ...]:
-    lines = [
+def _notices(report: Report) -> tuple[str, ...]:
+    """The platform's own notices first (a permission the key lacks concerns every
+    account), then each account's."""
+    lines = [clean_text(notice, 500) for notice in report.notices]
+    lines += [
         f"{_name(a)} ({clean_text(a.account_id, 60)}): {clean_text(notice, 300)}"
-        for a in accounts for notice in a.notices
+        for a in report.accounts for notice in a.notices
     ]
     if len(lines) > MAX_NOTICES:
         lines = [*lines[:MAX_NOTICES], f"… +{len(lines) - MAX_NOTICES}"]
@@ -104,7 +107,7 @@ def _section(
     statuses = sorted(by_status, key=lambda s: (
         _STATUS_ORDER.index(s) if s in _STATUS_ORDER else len(_STATUS_ORDER), s))
     day = format_day(report.as_of, language, country)
-    notices = _notices(report.accounts)
+    notices = _notices(report)
     # Accounts that could not be checked are in the run, not "checked".
     accounts_label = words["digest_accounts_run" if by_status.get("error") else
                           "digest_accounts"]
