@@ -13,6 +13,7 @@ from typing import Protocol
 
 from pydantic import ValidationError
 
+from balance_guard.config import ConfigError
 from balance_guard.domain.ledger import AccountState
 
 log = logging.getLogger(__name__)
@@ -24,20 +25,32 @@ class StateStore(Protocol):
     def save(self, account_id: str, state: AccountState) -> None: ...
 
 
+class StateFileError(ConfigError):
+    """The state file cannot be used; the message names it (exit code 2)."""
+
+
 class SqliteStateStore:
-    """One row per account, the state as JSON; safe to share between worker threads."""
+    """One row per account, the state as JSON; safe to share between worker threads.
+
+    Raises StateFileError when `path` is not a state file this store can open: garbage,
+    truncated, a directory, or in a place that cannot be written.
+    """
 
     def __init__(self, path: Path | str) -> None:
-        if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._lock = threading.Lock()
-        with self._lock:
+        try:
+            if str(path) != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(str(path), check_same_thread=False,
+                                       isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute(
                 "CREATE TABLE IF NOT EXISTS account_state ("
                 " account_id TEXT PRIMARY KEY, state TEXT NOT NULL)"
             )
+            self._db.execute("SELECT count(*) FROM account_state").fetchone()
+        except (sqlite3.Error, OSError) as error:
+            raise StateFileError(f"state file {path}: cannot be used ({error})") from None
+        self._lock = threading.Lock()
 
     def load(self, account_id: str) -> AccountState:
         with self._lock:

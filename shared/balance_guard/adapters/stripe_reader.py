@@ -151,6 +151,8 @@ class StripeReader:
             return self._list("/v1/accounts", None, StripeAccount, {})
         except stripe.StripeError as error:
             raise PlatformError(f"listing connected accounts failed ({describe(error)})") from None
+        except AccountReadError as error:
+            raise PlatformError(f"listing connected accounts failed ({error})") from None
 
     # -- one connected account --------------------------------------------------------------
 
