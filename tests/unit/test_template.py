@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import ast
 import importlib.metadata
+import inspect
+import itertools
 import json
 import re
 from pathlib import Path
@@ -18,8 +20,20 @@ import pytest
 from cfnlint.api import lint_file
 from cfnlint.decode import cfn_yaml
 
+from balance_guard.adapters.pacing import RetryPolicy
+from balance_guard.adapters.stripe_reader import StripeReader
+from balance_guard.aws.handlers import (
+    CHECK_RECORD_BUDGET_MS,
+    DEAD_LETTER_RECORD_BUDGET_MS,
+    NOTIFY_RESERVE_S,
+    PLAN_RESERVE_S,
+    REDELIVERY_CAP_S,
+    UNSTARTED_REDELIVERY_S,
+    redelivery_delay_s,
+)
 from balance_guard.aws.messages import CheckMessage, DigestRequest, PlanRequest
-from balance_guard.aws.settings import DEFAULT_MAX_RECEIVES
+from balance_guard.aws.runtime import IDEMPOTENCY_TTL_S, RESERVATION
+from balance_guard.aws.settings import DEFAULT_MAX_RECEIVES, DEFAULT_MAX_RPS
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
@@ -145,10 +159,12 @@ def test_check_account_reads_the_queue_with_partial_failures_and_bounded_concurr
     assert settings["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert settings["ScalingConfig"] == {"MaximumConcurrency": ref("MaxConcurrency")}
     assert 1 <= settings["BatchSize"] <= 5
-    assert min(template["Parameters"]["MaxConcurrency"]["AllowedValues"]) >= 2
     variables = environment(template, "CheckAccountFunction")
-    assert variables["MAX_CONCURRENCY"] == ref("MaxConcurrency")  # for each instance's pace
+    # the instances share one budget: none is told how many of them there are
+    assert "MAX_CONCURRENCY" not in variables
     assert variables["STRIPE_MAX_RPS"] == ref("StripeMaxRps")
+    # a passing failure is handed back with its own delay (ChangeMessageVisibility)
+    assert variables["CHECK_QUEUE_URL"] == ref("CheckQueue")
 
 
 def test_the_queue_outlives_retries_and_ends_in_a_dead_letter_queue(
@@ -253,15 +269,16 @@ def test_each_function_gets_the_environment_of_spec_11(template: dict[str, Any])
         "PlanRunFunction": {"STRIPE_SECRET_ARN", "STRIPE_API_BASE", "STATE_TABLE",
                             "CHECK_QUEUE_URL", "STRIPE_MAX_RPS", "DIGEST_FUNCTION_NAME"},
         "CheckAccountFunction": {"STRIPE_SECRET_ARN", "STRIPE_API_BASE", "STATE_TABLE",
-                                 "SENDER_EMAIL", "STRIPE_MAX_RPS", "MAX_CONCURRENCY",
-                                 "DOCS_BASE_URL", "DEFAULT_LOCALE", "DIGEST_FUNCTION_NAME",
-                                 "SES_CONFIGURATION_SET"},
+                                 "SENDER_EMAIL", "STRIPE_MAX_RPS", "CHECK_QUEUE_URL",
+                                 "CHECK_MAX_RECEIVES", "DOCS_BASE_URL", "DEFAULT_LOCALE",
+                                 "DIGEST_FUNCTION_NAME", "SES_CONFIGURATION_SET"},
         "RunDigestFunction": {"STATE_TABLE", "REPORTS_BUCKET", "SENDER_EMAIL", "OPS_EMAIL",
                               "DEFAULT_LOCALE", "SES_CONFIGURATION_SET"},
         "DeadLetterFunction": {"STATE_TABLE", "DIGEST_FUNCTION_NAME"},
     }
     for function, names in needed.items():
         assert names <= set(environment(template, function)), function
+    assert not [f for f in FUNCTIONS if "MAX_CONCURRENCY" in environment(template, f)]
     for function in ("RunDigestFunction", "DeadLetterFunction"):
         assert "STRIPE_SECRET_ARN" not in environment(template, function)
     assert "STRIPE_API_KEY" not in json.dumps(template)  # the key only ever in the secret
@@ -303,6 +320,11 @@ def test_each_function_may_touch_only_its_own_resources(template: dict[str, Any]
     assert plan["SQSSendMessagePolicy"] == {"QueueName": {"Fn::GetAtt": ["CheckQueue",
                                                                          "QueueName"]}}
     assert "SQSSendMessagePolicy" not in check
+    [delay] = [s for s in check["Statement"] if "sqs:ChangeMessageVisibility" in s["Action"]]
+    assert delay["Action"] == "sqs:ChangeMessageVisibility"  # nothing else on the queue
+    assert delay["Resource"] == {"Fn::GetAtt": ["CheckQueue", "Arn"]}
+    for granted in (plan, digest, dead):
+        assert "sqs:ChangeMessageVisibility" not in json.dumps(granted)
     for granted in (plan, check, digest, dead):
         # explicit statements only: no Crud / Read / Write policy templates, no Scan
         assert not [k for k in granted if k.startswith("DynamoDB")]
@@ -347,42 +369,112 @@ def test_the_secret_parameter_takes_only_a_complete_arn(
     assert bool(re.fullmatch(pattern, arn)) is accepted
 
 
-def evaluate_rule(node: Any, values: dict[str, str]) -> Any:
-    """The few CloudFormation rule functions the template uses, over string parameters."""
+# -- the Stripe budget, concurrency and time budgets -------------------------------------------
+
+
+def references(node: Any, name: str) -> int:
+    """How many times a part of the template refers to the parameter `name`."""
+    if isinstance(node, dict):
+        own = int(node.get("Ref") == name)
+        return own + sum(references(value, name) for value in node.values())
     if isinstance(node, list):
-        return [evaluate_rule(item, values) for item in node]
-    if not isinstance(node, dict):
-        return str(node)
-    [(function, argument)] = node.items()
-    if function == "Ref":
-        return values[argument]
-    arguments = evaluate_rule(argument, values)
-    if function == "Fn::Equals":
-        return arguments[0] == arguments[1]
-    if function == "Fn::Not":
-        return not arguments[0]
-    if function == "Fn::Contains":
-        return arguments[1] in arguments[0]
-    raise AssertionError(f"unexpected rule function {function}")
+        return sum(references(item, name) for item in node)
+    return int(isinstance(node, str) and "${" + name + "}" in node)
 
 
-def test_rules_refuse_a_concurrency_above_the_stripe_rate(template: dict[str, Any]) -> None:
-    """Each check_account instance gets StripeMaxRps / MaxConcurrency requests per second;
-    below one it starves. Every allowed pair is checked against the rules."""
-    rules = template["Rules"]
-    concurrencies = template["Parameters"]["MaxConcurrency"]["AllowedValues"]
-    assert re.fullmatch(template["Parameters"]["StripeMaxRps"]["AllowedPattern"], "20")
-    assert not re.fullmatch(template["Parameters"]["StripeMaxRps"]["AllowedPattern"], "2.5")
-    for concurrency in concurrencies:
-        for rps in range(1, 101):
-            values = {"MaxConcurrency": str(concurrency), "StripeMaxRps": str(rps)}
-            passed = all(
-                all(evaluate_rule(a["Assert"], values) for a in rule["Assertions"])
-                for rule in rules.values()
-                if evaluate_rule(rule.get("RuleCondition", True), values))
-            assert passed is (concurrency <= rps), values
-    defaults = template["Parameters"]
-    assert int(defaults["MaxConcurrency"]["Default"]) <= int(defaults["StripeMaxRps"]["Default"])
+def test_one_stripe_budget_for_the_stack_and_concurrency_for_throughput_only(
+    template: dict[str, Any],
+) -> None:
+    parameters = template["Parameters"]
+    rate = parameters["StripeMaxRps"]
+    # live mode allows 100 requests a second, test mode 25
+    assert (rate["Type"], rate["MinValue"], rate["MaxValue"]) == ("Number", 1, 100)
+    assert rate["Default"] == DEFAULT_MAX_RPS  # what the code assumes when it is not set
+    concurrency = parameters["MaxConcurrency"]
+    # an SQS event source's MaximumConcurrency takes 2 to 1000
+    assert concurrency["Type"] == "Number"
+    assert concurrency["MinValue"] == 2
+    assert concurrency["MinValue"] < concurrency["MaxValue"] <= 1000
+    assert concurrency["MinValue"] <= concurrency["Default"] <= concurrency["MaxValue"]
+    for bounded in (rate, concurrency):
+        # plain bounds, no list of pairs: the two no longer constrain each other
+        assert "AllowedValues" not in bounded
+        assert "AllowedPattern" not in bounded
+    assert "Rules" not in template
+    deployed = {k: v for k, v in template.items() if k != "Parameters"}
+    # MaxConcurrency reaches the event source and nothing else: no process paces itself
+    # by the number of instances
+    assert references(deployed, "MaxConcurrency") == 1
+    # the budget reaches the two functions that read Stripe, and they draw from one place:
+    # the state table, with conditional UpdateItem writes
+    assert references(deployed, "StripeMaxRps") == 2
+    for function in ("PlanRunFunction", "CheckAccountFunction"):
+        variables = environment(template, function)
+        assert variables["STRIPE_MAX_RPS"] == ref("StripeMaxRps")
+        assert variables["STATE_TABLE"] == ref("StateTable")
+        assert "dynamodb:UpdateItem" in table_actions(policies(template, function))
+    # Instances beyond what the budget feeds only queue for slots: a request may wait about
+    # RESERVATION x instances / rate seconds for its slot, time taken from the record's
+    # reserve after its reads. The defaults keep that wait a small part of the reserve.
+    slot_wait_s = RESERVATION * concurrency["Default"] / rate["Default"]
+    assert slot_wait_s <= NOTIFY_RESERVE_S / 4
+
+
+# The per-request timeout of the readers the functions build (runtime.reader() keeps it).
+REQUEST_TIMEOUT_S: float = inspect.signature(StripeReader).parameters["timeout"].default
+SQS_MAX_VISIBILITY_S = 12 * 3600  # VisibilityTimeout and ChangeMessageVisibility's limit
+
+
+def test_the_template_time_budgets_follow_from_the_code(template: dict[str, Any]) -> None:
+    """The arithmetic of infra/README.md ("Time budgets"); each line fails when the template
+    or a constant of the code moves without the other."""
+    retry = RetryPolicy()
+    one_request_worst_s = retry.worst_case_s(REQUEST_TIMEOUT_S)  # 8 x 30 s + backoff
+    check_timeout = props(template, "CheckAccountFunction")["Timeout"]
+    start_s = CHECK_RECORD_BUDGET_MS / 1000
+
+    # A record starts only with `start_s` left, and its Stripe reads end NOTIFY_RESERVE_S
+    # before the timeout: a record started at the last moment still has time for an
+    # account's five requests or so, or it would only ever be handed back.
+    assert start_s - NOTIFY_RESERVE_S >= 5 * retry.min_request_s
+    # The first record of a batch can ride out one request's whole retry schedule before
+    # its reads must end (later records get what is left: the deadline, not the retry
+    # count, bounds them).
+    assert check_timeout - NOTIFY_RESERVE_S >= one_request_worst_s
+    # BatchSize x start_s <= the timeout is deliberately NOT required: the budget is
+    # checked before each record, and a record the batch has no time for is handed back to
+    # SQS (visible again after UNSTARTED_REDELIVERY_S) for another instance, not cut off
+    # with the batch. The batch size only trades Lambda invocations for latency.
+
+    queue = props(template, "CheckQueue")
+    # No second delivery while an instance may still hold the message: six times the
+    # function's timeout, AWS's advice for SQS event sources (and SQS's 12-hour limit).
+    assert 6 * check_timeout <= queue["VisibilityTimeout"] <= SQS_MAX_VISIBILITY_S
+
+    receives = queue["RedrivePolicy"]["maxReceiveCount"]
+    # the last delivery records the account (CHECK_FAILED with its cause): both must agree
+    assert int(environment(template, "CheckAccountFunction")["CHECK_MAX_RECEIVES"]) == receives
+    # a passing failure is delivered again after a growing delay: 60, 120, 240, 480 s
+    delays = [redelivery_delay_s(attempt) for attempt in range(1, receives)]
+    assert all(a < b for a, b in itertools.pairwise(delays))
+    # a Stripe incident of a quarter of an hour costs the night no account
+    assert sum(delays) >= 15 * 60
+    # every delay is one ChangeMessageVisibility accepts
+    assert max(delays) <= REDELIVERY_CAP_S <= SQS_MAX_VISIBILITY_S
+    # a record handed back unstarted comes back sooner than one that failed
+    assert 0 <= UNSTARTED_REDELIVERY_S < delays[0]
+    # even with every delivery timing out, the message reaches its last delivery long
+    # before SQS drops it, and its idempotency record outlives it
+    longest = receives * queue["VisibilityTimeout"] + sum(delays)
+    assert longest < queue["MessageRetentionPeriod"] <= IDEMPOTENCY_TTL_S
+
+    # plan_run's listing also gets a request's whole retry schedule before it must stop
+    # reading Stripe, PLAN_RESERVE_S before its timeout, to record the run and queue it
+    plan_timeout = props(template, "PlanRunFunction")["Timeout"]
+    assert plan_timeout - PLAN_RESERVE_S >= one_request_worst_s
+    # dead_letter starts a record only with DEAD_LETTER_RECORD_BUDGET_MS left
+    assert props(template, "DeadLetterFunction")["Timeout"] * 1000 > 2 * (
+        DEAD_LETTER_RECORD_BUDGET_MS)
 
 
 def test_email_goes_through_a_configuration_set(template: dict[str, Any]) -> None:
@@ -574,10 +666,13 @@ def test_the_transform_yields_roles_without_wildcard_resources(
     assert sqs_pollers == {"CheckAccountFunctionRole", "DeadLetterFunctionRole"}
 
 
-def test_the_transform_keeps_the_rules_and_builds_every_function_on_the_layer(
+def test_the_transform_adds_no_rules_and_builds_every_function_on_the_layer(
     translated: dict[str, Any], template: dict[str, Any],
 ) -> None:
-    assert translated["Rules"] == json.loads(json.dumps(template["Rules"]))
+    # No parameter pair to refuse any more: the Stripe budget is shared, whatever the
+    # number of instances.
+    assert "Rules" not in template
+    assert "Rules" not in translated
     functions = of_type(translated, "AWS::Lambda::Function")
     assert set(functions) == set(FUNCTIONS)
     [layer] = of_type(translated, "AWS::Lambda::LayerVersion")
