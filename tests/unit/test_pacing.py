@@ -264,3 +264,14 @@ def test_no_request_starts_without_time_for_it() -> None:
     with pytest.raises(OutOfTimeError):
         call(client)
     assert client.request_count == 0
+
+
+def test_a_slot_past_the_deadline_is_refused_rather_than_waited_for() -> None:
+    time = FakeTime()
+    paced = pacer(time, max_rps=1)
+    paced.acquire("/v1/balance", within=5.0)  # now
+    paced.acquire("/v1/balance", within=5.0)  # one second later
+    before = time.now
+    with pytest.raises(OutOfTimeError):
+        paced.acquire("/v1/balance", within=0.5)  # the next slot is a second away
+    assert time.now == before  # refused at once, no wait

@@ -106,16 +106,19 @@ class Pacer:
     def spacing(self) -> float:
         return 1.0 / self.max_rps
 
-    def acquire(self, endpoint: str) -> None:
-        """Block until one request to `endpoint` may go out."""
+    def acquire(self, endpoint: str, within: float | None = None) -> None:
+        """Block until one request to `endpoint` may go out. With `within` (seconds), raise
+        OutOfTimeError rather than wait past it: a crowded budget must not make a request
+        outlive its deadline."""
+        latest = None if within is None else self._clock() + within
         with self._lock:
             ceiling = self._rate
-        self._wait_until(self._local.reserve("adaptive", 1, 1.0 / ceiling))
+        self._wait_until(self._local.reserve("adaptive", 1, 1.0 / ceiling), latest)
         if self.endpoint_rps < self.max_rps:
             self._wait_until(self._shared.reserve(f"endpoint:{endpoint}", 1,
-                                                  1.0 / self.endpoint_rps))
+                                                  1.0 / self.endpoint_rps), latest)
         # The global slot last, so it is the one used on time.
-        self._wait_until(self._global_slot())
+        self._wait_until(self._global_slot(), latest)
 
     def _global_slot(self) -> float:
         late = self.spacing * self.LATE_FRACTION
@@ -138,7 +141,10 @@ class Pacer:
             self._reserved.extend(slots[1:])
         return slots[0]
 
-    def _wait_until(self, at: float) -> None:
+    def _wait_until(self, at: float, latest: float | None = None) -> None:
+        if latest is not None and at > latest:
+            raise OutOfTimeError("the Stripe budget has no slot for this request before "
+                                 "the deadline")
         wait = at - self._clock()
         if wait > 0:
             self._sleep(wait)
@@ -279,7 +285,10 @@ class PacedHttpClient(stripe.RequestsClient):
             tries += 1
             self._local.timeout = self._request_timeout()
             if self.pacer is not None:
-                self.pacer.acquire(endpoint)
+                left = self.deadline.left()
+                self.pacer.acquire(endpoint, None if left is None
+                                   else left - self.retry.min_request_s)
+                self._local.timeout = self._request_timeout()  # the wait took some time
             with self._count_lock:
                 self.request_count += 1
             try:

@@ -58,6 +58,7 @@ from balance_guard.report import AccountReport, Report, totals_of
 if TYPE_CHECKING:
     from balance_guard.account_check import AccountCheck
     from balance_guard.adapters.stripe_models import StripeAccount
+    from balance_guard.adapters.stripe_reader import StripeReader
 
 logger = Logger()
 # The template sets the namespace; a missing variable must not fail the flush of a run.
@@ -351,6 +352,11 @@ def handle_record(rt: Runtime, check_once: Callable[..., CheckOutcome],
 
 
 @tracer.capture_method(capture_response=False)
+def _rate_limited(reader: StripeReader) -> int:
+    stats = reader.pacer_stats()
+    return stats.rate_limited if stats else 0
+
+
 def delay_redelivery(rt: Runtime, record: SQSRecord, seconds: int) -> None:
     """Hide a failed record for `seconds` (rather than the queue's whole visibility timeout);
     if SQS refuses, the record simply comes back later."""
@@ -377,10 +383,12 @@ def check_message(message: CheckMessage, rt: Runtime, attempts: int = 1,
     if account is None:
         raise NotInRunError(f"{message.account_id} is not part of run {message.run_id}")
     reader = rt.reader()
-    before = reader.request_count
+    before, limited_before = reader.request_count, _rate_limited(reader)
     options = RunOptions(as_of=message.as_of, policy=rt.settings.policy, concurrency=1)
     checked = check_and_store(reader, rt.state_store, account, options)
     requests = reader.request_count - before
+    metrics.add_metric(name="StripeRateLimited", unit=MetricUnit.Count,
+                       value=_rate_limited(reader) - limited_before)
     if checked.transient and not final:
         metrics.add_metric(name="ChecksRetried", unit=MetricUnit.Count, value=1)
         raise TransientCheckError(checked.report.error or "a passing Stripe error")
