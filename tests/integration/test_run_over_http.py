@@ -350,3 +350,18 @@ def test_check_does_not_move_the_nightly_baseline(serve: Any, tmp_path: Path) ->
     from balance_guard.adapters.state_store import SqliteStateStore
 
     assert SqliteStateStore(state).load("acct_healthy01").cursor is None
+
+
+@pytest.mark.parametrize(("bad_id", "shown"), [(None, "(id None)"), (42, "(id 42)")])
+def test_an_account_listed_without_a_usable_id_is_reported_not_dropped(
+    serve: Any, tmp_path: Path, bad_id: object, shown: str,
+) -> None:
+    sandbox = serve(scenario(account("acct_healthy01"),
+                             account("acct_noident01", object_overrides={"account": {
+                                 "id": bad_id}})))
+    code, report = run_cli(sandbox, tmp_path)
+    accounts = by_id(report)
+    assert code == 1
+    assert set(accounts) == {"acct_healthy01", shown}
+    assert accounts[shown]["status"] == "error"
+    assert "malformed account object" in accounts[shown]["error"]

@@ -266,8 +266,9 @@ class StripeReader:
                 problem = _first_problem(error)
                 listing.notices.append(
                     f"skipped a malformed object from {path} ({str(ident)[:40]}): {problem}")
-                if isinstance(ident, str):
-                    listing.rejected.append((ident[:80], problem))
+                # An object without a usable id is still reported, under what it did send.
+                shown = ident if isinstance(ident, str) and ident else f"(id {ident!r})"
+                listing.rejected.append((shown[:80], problem))
         return listing
 
     @staticmethod
