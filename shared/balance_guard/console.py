@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsed
 from rich.progress import Progress as RichProgress
 from rich.table import Table
 
+from balance_guard.display import displayable
 from balance_guard.finding_view import money, readable_details
 from balance_guard.report import AccountReport, Report, StripeLimits
 
@@ -82,7 +83,7 @@ def print_summary(report: Report, stream: TextIO, outputs: list[tuple[str, str]]
         table.add_column(column)
     for account in _by_severity(report.accounts):
         style = STATUS_STYLE.get(account.status, "")
-        table.add_row(escape(account.account_id), escape(account.name[:40]),
+        table.add_row(escape(displayable(account.account_id)), escape(account.name[:40]),
                       f"[{style}]{account.status}[/]", str(len(account.findings)),
                       _worst(account), str(len(account.emails)))
     for notice in report.notices:
@@ -136,7 +137,7 @@ def _print_releases(report: Report, console: Console) -> None:
 def print_account_table(account: AccountReport, stream: TextIO) -> None:
     console = Console(file=stream, width=max(Console(file=stream).width, 110))
     style = STATUS_STYLE.get(account.status, "")
-    console.print(f"{escape(account.name)} ({escape(account.account_id)}): "
+    console.print(f"{escape(account.name)} ({escape(displayable(account.account_id))}): "
                   f"[{style}]{account.status}[/]")
     if account.error:
         console.print(f"  could not be checked: {escape(account.error)}")

@@ -8,8 +8,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from balance_guard.display import displayable
 from balance_guard.domain.findings import Finding
 
 SCHEMA = "balance-guard/report@1"
@@ -51,6 +52,18 @@ class AccountReport(BaseModel):
     positions: list[dict[str, Any]] = Field(default_factory=list)
     notices: list[str] = Field(default_factory=list)
     reserves_known: bool = True
+
+    # Whatever path built the report (a check, a failure, a dead letter), what Stripe's
+    # users typed is shown to operators, never obeyed by their terminal or browser.
+    @field_validator("name", "error")
+    @classmethod
+    def _shown(cls, text: str | None) -> str | None:
+        return None if text is None else displayable(text)
+
+    @field_validator("notices")
+    @classmethod
+    def _notices_shown(cls, notices: list[str]) -> list[str]:
+        return [displayable(n) for n in notices]
 
 
 class StripeLimits(BaseModel):
