@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from balance_guard.adapters.notification_log import SqliteNotificationLog
+from balance_guard.adapters.notification_log import SqliteNotificationLog, claim_lease_seconds
 from balance_guard.adapters.outbox import OutboxSender
 from balance_guard.config import ConfigError
 from balance_guard.domain.policy import AccountSettings, Policy
-from balance_guard.notify import DEFAULT_SENDER, Notifier, NotifyOutcome
+from balance_guard.notify import DEFAULT_SENDER, Notifier, NotifyOutcome, StopSignal
 from balance_guard.report import AccountReport, Report
 
 log = logging.getLogger(__name__)
@@ -38,8 +38,20 @@ class LocalDelivery:
                                             settings=settings, as_of=as_of, run_id=run_id,
                                             country=country)
 
+    @property
+    def interrupted(self) -> str | None:
+        """Why the run was asked to stop (e.g. "received SIGTERM"), or None."""
+        stop = self.notifier.stop
+        return stop.reason if stop is not None and stop.is_set() else None
+
     def finish(self, report: Report) -> None:
-        """Send the operations digest; the reports are already written, whatever happens."""
+        """Send the operations digest, unless the run was interrupted (no email starts after
+        that; the next run's digest covers the night). The reports are already written,
+        whatever happens."""
+        if self.interrupted is not None:
+            log.warning("run interrupted (%s): the operations digest is not sent",
+                        self.interrupted)
+            return
         try:
             self.notifier.send_digest(report, self.ops_email, self.report_location)
         except Exception:  # the digest failing must not turn a completed run into a crash
@@ -48,10 +60,12 @@ class LocalDelivery:
 
 def build_notifier(
     args: argparse.Namespace, policy: Policy, state_path: Path,
-    env: Mapping[str, str] | None = None,
+    env: Mapping[str, str] | None = None, stop: StopSignal | None = None,
 ) -> LocalDelivery:
+    """The run's delivery. Raises ConfigError (a bad SENDER_EMAIL with --ses, or a bad
+    BALANCE_GUARD_CLAIM_LEASE_SECONDS); once `stop` is set, no account's email starts."""
     env = os.environ if env is None else env
-    sent_log = SqliteNotificationLog(state_path)
+    sent_log = SqliteNotificationLog(state_path, lease_seconds=claim_lease_seconds(env))
     if args.ses:
         from balance_guard.adapters.ses import SesSender
 
@@ -59,10 +73,10 @@ def build_notifier(
         if not sender_address:
             raise ConfigError("--ses needs SENDER_EMAIL, the verified address to send from")
         notifier = Notifier(SesSender.from_env(env), sent_log, policy,
-                            sender_address=sender_address)
+                            sender_address=sender_address, stop=stop)
         return LocalDelivery(notifier, env.get("OPS_EMAIL"), _location(args))
     notifier = Notifier(OutboxSender(args.outbox), sent_log, policy,
-                        sender_address=env.get("SENDER_EMAIL") or DEFAULT_SENDER)
+                        sender_address=env.get("SENDER_EMAIL") or DEFAULT_SENDER, stop=stop)
     return LocalDelivery(notifier, env.get("OPS_EMAIL") or LOCAL_OPS_EMAIL, _location(args))
 
 

@@ -3,16 +3,25 @@
 The runner (locally) and the `check_account` / `run_digest` Lambdas call `Notifier`; the
 policy deciding *whether* to write is `domain/notification.py`, the words are the catalog's
 and the templates', and the sending is an `EmailSender` (the outbox or Amazon SES).
+
+An account's email is claimed in the notification log before it is sent and recorded once
+sent; a claim left behind by a killed run lapses and is taken over (see
+`adapters/notification_log.py`). A `StopSignal` (SIGTERM) lets the email in flight finish
+and be recorded, and starts no other.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import signal
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from types import FrameType
 
-from balance_guard.adapters.notification_log import NotificationLog
+from balance_guard.adapters.notification_log import NotificationLog, SendStatus
 from balance_guard.domain.notification import decide
 from balance_guard.domain.policy import AccountSettings, Policy
 from balance_guard.emails.digest import render_digest
@@ -27,7 +36,8 @@ from balance_guard.emails.render import (
 from balance_guard.emails.sender import EmailSender, RecipientRejectedError, SendError
 from balance_guard.report import AccountReport, EmailRecord, Report
 
-__all__ = ["EmailSender", "Notifier", "NotifyOutcome", "RecipientRejectedError", "SendError"]
+__all__ = ["EmailSender", "Notifier", "NotifyOutcome", "RecipientRejectedError", "SendError",
+           "StopSignal"]
 
 logger = logging.getLogger(__name__)
 
@@ -38,11 +48,69 @@ DIGEST_REF = "digest"
 @dataclass
 class NotifyOutcome:
     """What happened for one account: emails sent, notices for operations, and when nothing
-    was sent, why (for logs and the CLI)."""
+    was sent, why (for logs and the CLI).
+
+    `emails` is every email this account got for the run date: the first `earlier` of them
+    were sent by an earlier attempt (read from the log), the rest by this call. `in_flight`:
+    another attempt holds the claim, and the email may not have gone out yet. `interrupted`:
+    an email was due, but the run was asked to stop before it started.
+    """
 
     emails: list[EmailRecord] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     reason: str = ""
+    earlier: int = 0
+    in_flight: bool = False
+    interrupted: bool = False
+
+    @property
+    def sent_now(self) -> list[EmailRecord]:
+        """The emails this call sent (not those of an earlier attempt)."""
+        return self.emails[self.earlier:]
+
+
+class StopSignal:
+    """A request to stop sending, from a signal handler (SIGTERM) or any thread.
+
+    The notifier reads it before claiming each account's email: an email already started
+    goes on to all its recipients and is recorded, and none starts after it.
+    """
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self.reason = ""
+
+    def set(self, reason: str = "interrupted") -> None:
+        if not self._event.is_set():
+            self.reason = reason
+        self._event.set()
+
+    def is_set(self) -> bool:
+        return self._event.is_set()
+
+    @contextmanager
+    def on_signals(self, *signums: int) -> Iterator[StopSignal]:
+        """Within the block, the first of `signums` (SIGTERM when none is given) sets this
+        signal; a second one acts as before the block (SIGTERM: the process ends at once).
+        Python runs signal handlers in the main thread only: enter the block there."""
+        chosen = signums or (signal.SIGTERM,)
+        previous = {signum: signal.getsignal(signum) for signum in chosen}
+
+        def restore(signum: int) -> None:
+            handler = previous[signum]
+            signal.signal(signum, signal.SIG_DFL if handler is None else handler)
+
+        def handle(signum: int, frame: FrameType | None) -> None:
+            self.set(f"received {signal.Signals(signum).name}")
+            restore(signum)
+
+        for signum in chosen:
+            signal.signal(signum, handle)
+        try:
+            yield self
+        finally:
+            for signum in chosen:
+                restore(signum)
 
 
 class Notifier:
@@ -53,9 +121,11 @@ class Notifier:
         policy: Policy,
         sender_address: str = DEFAULT_SENDER,
         contact: str | None = None,
+        stop: StopSignal | None = None,
     ) -> None:
         """`contact` (whom admins write to) defaults to the policy's `support_contact`;
-        with an address in it, admins' emails link to it and carry it as Reply-To."""
+        with an address in it, admins' emails link to it and carry it as Reply-To. Once
+        `stop` is set, no account's email starts."""
         sender_header(sender_address)  # a bad SENDER_EMAIL fails at start-up, not mid-run
         self.sender = sender
         self.log = log
@@ -63,6 +133,7 @@ class Notifier:
         self.sender_address = sender_address
         self.contact = contact if contact is not None else policy.support_contact
         self.reply_to = reply_to_header(self.contact)  # ...and so does a bad SUPPORT_EMAIL
+        self.stop = stop
 
     def notify_account(
         self,
@@ -74,7 +145,9 @@ class Notifier:
         run_id: str,
         country: str | None = None,
     ) -> NotifyOutcome:
-        """At most one email for this account and run date, only when something is due.
+        """At most one email for this account and run date, only when something is due;
+        one more only when a run died while sending it (its claim is taken over once the
+        lease lapses). The outcome lists every email of the date, an earlier attempt's too.
 
         `country` (the account's, e.g. `CA`) picks the money and date conventions; without
         it each currency is formatted as in its own country.
@@ -82,8 +155,9 @@ class Notifier:
         if account.status == "error" or account.error is not None:
             return NotifyOutcome(reason="not checked: operations hear of it in the digest")
         acct = account.account_id
-        if self.log.already_sent(acct, as_of):
-            return NotifyOutcome(reason="already notified for this date")
+        status = self.log.status(acct, as_of)
+        if status.state in ("sending", "sent"):
+            return _claimed_elsewhere(status, [])
         decision = decide(account.findings, self.log.history(acct), as_of, self.policy,
                           account.reserve_releases)
         if decision is None:
@@ -98,8 +172,15 @@ class Notifier:
             docs_base_url=self.policy.docs_base_url, contact=self.contact, country=country,
             platform_name=self.policy.platform_name,
         )
+        if self.stop is not None and self.stop.is_set():
+            notices.append(f"run interrupted ({self.stop.reason}) before this email: "
+                           "not sent; the next run sends it")
+            return NotifyOutcome(notices=notices, reason="run interrupted", interrupted=True)
         if not self.log.claim(acct, as_of, run_id):
-            return NotifyOutcome(notices=notices, reason="already notified for this date")
+            return _claimed_elsewhere(self.log.status(acct, as_of), notices)
+        if status.state == "lapsed":
+            notices.append(f"an earlier attempt (run {status.run_id}) stopped before recording "
+                           "this email: sent again, so it may arrive twice")
         emails: list[EmailRecord] = []
         try:
             self._deliver(rendered, recipients.addresses, acct, as_of, emails, notices)
@@ -107,7 +188,7 @@ class Notifier:
             if emails:
                 self.log.record(acct, as_of, run_id, emails, decision.records)
             else:
-                self.log.release(acct, as_of)
+                self.log.release(acct, as_of, run_id)
         return NotifyOutcome(emails, notices, "" if emails else "no recipient could be reached")
 
     def send_digest(
@@ -134,7 +215,7 @@ class Notifier:
         try:
             message_id = self.sender.send(message)
         except BaseException:
-            self.log.release(key, report.as_of)
+            self.log.release(key, report.as_of, report.run_id)
             raise
         record = EmailRecord(to=list(recipients.addresses), subject=rendered.subject,
                              message_id=message_id)
@@ -173,3 +254,15 @@ class Notifier:
                                 reply_to=self.reply_to)
         message_id = self.sender.send(message)
         return EmailRecord(to=list(addresses), subject=rendered.subject, message_id=message_id)
+
+
+def _claimed_elsewhere(status: SendStatus, notices: list[str]) -> NotifyOutcome:
+    """The outcome when another attempt sent this date's email, or holds its claim."""
+    if status.state == "sent":
+        return NotifyOutcome(list(status.emails), notices, "already notified for this date",
+                             earlier=len(status.emails))
+    until = f" until {status.lease_until:%H:%M:%S} UTC" if status.lease_until else ""
+    notices.append(f"email not confirmed sent: another attempt (run {status.run_id}) holds "
+                   f"this account's claim{until}; if it stopped, a run after that sends it")
+    return NotifyOutcome(notices=notices, reason="being sent by another attempt",
+                         in_flight=True)

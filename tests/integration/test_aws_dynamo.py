@@ -13,12 +13,14 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
+from balance_guard.adapters.notification_log import CLAIM_LEASE_ENV, ClaimLeaseError
 from balance_guard.adapters.stripe_models import StripeAccount
 from balance_guard.aws import dynamo
 from balance_guard.aws.dynamo import (
     QUEUED,
     QUEUING,
     RECORDING,
+    DynamoNotificationLog,
     DynamoStateStore,
     Lease,
     LeaseLostError,
@@ -30,8 +32,12 @@ from balance_guard.aws.dynamo import (
 )
 from balance_guard.domain.findings import Finding, RuleCode
 from balance_guard.domain.ledger import AccountState
+from balance_guard.domain.policy import Policy
+from balance_guard.notify import Notifier
 from balance_guard.report import AccountReport, EmailRecord
 from tests.integration.test_aws_handlers import TABLE, create_table
+from tests.unit.test_notify import EN, RecordingSender
+from tests.unit.test_notify import account as notify_account
 
 AUG1 = date(2026, 8, 1)
 AUG2 = date(2026, 8, 2)
@@ -116,7 +122,47 @@ def test_a_state_beyond_every_chunk_is_refused_and_the_old_one_kept(
     assert store.load("acct_1") == state_with(2)
 
 
-# The notification log's behaviour is proved with SQLite's in test_notification_log_contract.py.
+# -- notification log -------------------------------------------------------------------------
+# What every notification log does is proved with SQLite's in test_notification_log_contract.py.
+
+
+def test_a_redelivery_reports_the_email_an_earlier_delivery_sent(client: Any) -> None:
+    """The first delivery sent the email, then failed on its ledger write: SQS delivers the
+    message again, and that account's report must still count the email."""
+    sender = RecordingSender()
+    log = DynamoNotificationLog(client, TABLE, lease_seconds=300)
+    notifier = Notifier(sender, log, Policy())
+    kwargs: dict[str, Any] = {"account_email": "o@example.com", "settings": EN, "as_of": AUG1,
+                              "run_id": RUN_ID}
+
+    first = notifier.notify_account(notify_account(), **kwargs)
+    redelivered = notifier.notify_account(notify_account(), **kwargs)
+
+    assert len(sender.sent) == 1
+    assert redelivered.emails == first.emails == log.sent_emails("acct_1", AUG1)
+    assert redelivered.sent_now == []  # for the EmailsSent metric: nothing new
+
+
+def test_a_claim_from_before_leases_has_lapsed(client: Any) -> None:
+    client.put_item(TableName=TABLE, Item={
+        "pk": {"S": "ACCOUNT#acct_1"}, "sk": {"S": "SENT#2026-08-01"},
+        "send_state": {"S": "sending"}, "run_id": {"S": "old"}})
+    log = DynamoNotificationLog(client, TABLE, lease_seconds=300)
+
+    assert log.status("acct_1", AUG1).state == "lapsed"
+    assert log.claim("acct_1", AUG1, RUN_ID)
+    assert log.status("acct_1", AUG1).state == "sending"
+    assert not log.claim("acct_1", AUG1, "another")
+
+
+def test_the_lease_comes_from_the_environment(
+    client: Any, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(CLAIM_LEASE_ENV, "1")
+    assert DynamoNotificationLog(client, TABLE).lease_seconds == 1
+    monkeypatch.setenv(CLAIM_LEASE_ENV, "0")
+    with pytest.raises(ClaimLeaseError, match=CLAIM_LEASE_ENV):
+        DynamoNotificationLog(client, TABLE)
 
 
 # -- run ledger -------------------------------------------------------------------------------

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
+import os
+import signal
+from collections.abc import Sequence
 from datetime import date, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -11,10 +15,18 @@ import pytest
 
 from balance_guard.adapters.notification_log import SqliteNotificationLog
 from balance_guard.adapters.outbox import OutboxSender
+from balance_guard.delivery import LocalDelivery, build_notifier
 from balance_guard.domain.findings import Finding, RuleCode
+from balance_guard.domain.notification import SentRecord
 from balance_guard.domain.policy import AccountSettings, Locale, Policy
-from balance_guard.notify import Notifier, RecipientRejectedError, SendError
-from balance_guard.report import AccountReport, Report, totals_of
+from balance_guard.notify import (
+    Notifier,
+    NotifyOutcome,
+    RecipientRejectedError,
+    SendError,
+    StopSignal,
+)
+from balance_guard.report import AccountReport, EmailRecord, Report, totals_of
 
 AS_OF = date(2026, 8, 1)
 SHORT = Finding.of(RuleCode.REFUND_CAPACITY_SHORT, "cad", 182_000, exposure=240_000,
@@ -48,9 +60,27 @@ class RecordingSender:
         return f"<id-{len(self.sent)}@test>"
 
 
+class Clock:
+    """Seconds since the epoch, moved by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1_785_560_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+LEASE_S = 300.0
+
+
 @pytest.fixture
-def log(tmp_path: Path) -> SqliteNotificationLog:
-    return SqliteNotificationLog(tmp_path / "state.sqlite")
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def log(tmp_path: Path, clock: Clock) -> SqliteNotificationLog:
+    return SqliteNotificationLog(tmp_path / "state.sqlite", lease_seconds=LEASE_S, clock=clock)
 
 
 def test_first_night_writes_one_eml_and_one_html_named_by_account_and_date(
@@ -76,7 +106,9 @@ def test_first_night_writes_one_eml_and_one_html_named_by_account_and_date(
     assert "$1,820.00" in html
 
 
-def test_rerunning_the_same_date_sends_nothing(tmp_path: Path, log: SqliteNotificationLog) -> None:
+def test_rerunning_the_same_date_sends_nothing_and_reports_the_earlier_email(
+    tmp_path: Path, log: SqliteNotificationLog,
+) -> None:
     sender = RecordingSender()
     notifier = Notifier(sender, log, Policy())
     kwargs = {"account_email": "owner@example.com", "settings": EN, "as_of": AS_OF}
@@ -85,7 +117,11 @@ def test_rerunning_the_same_date_sends_nothing(tmp_path: Path, log: SqliteNotifi
     again = notifier.notify_account(account(), run_id="run-2", **kwargs)  # type: ignore[arg-type]
 
     assert len(first.emails) == 1
-    assert again.emails == []
+    assert first.sent_now == first.emails
+    # The report of the rerun (or of an SQS redelivery) still lists tonight's email.
+    assert again.emails == first.emails
+    assert again.earlier == 1
+    assert again.sent_now == []
     assert again.reason == "already notified for this date"
     assert len(sender.sent) == 1
 
@@ -385,3 +421,117 @@ def test_a_bad_support_contact_fails_at_start_up(log: SqliteNotificationLog) -> 
     for bad in ("Support <not-an-address>", "support@", "a@b.example, c@d.example"):
         with pytest.raises(ValueError, match="not a support contact"):
             Notifier(RecordingSender(), log, Policy(support_contact=bad))
+
+
+# -- a run killed, or asked to stop, in the middle of sending ---------------------------------
+
+
+class Killed(BaseException):
+    """The process dying (SIGKILL, a Lambda timeout): nothing after it runs."""
+
+
+class DiesBeforeRecording(SqliteNotificationLog):
+    """A log whose process dies between the send and its record."""
+
+    def record(self, account_id: str, as_of: date, run_id: str,
+               emails: Sequence[EmailRecord], findings: Sequence[SentRecord]) -> bool:
+        raise Killed
+
+
+def notify(notifier: Notifier, run_id: str) -> NotifyOutcome:
+    return notifier.notify_account(account(), account_email="o@example.com", settings=EN,
+                                   as_of=AS_OF, run_id=run_id)
+
+
+def test_a_run_killed_after_sending_costs_one_duplicate_once_the_lease_lapses(
+    tmp_path: Path, clock: Clock, log: SqliteNotificationLog,
+) -> None:
+    sender = RecordingSender()
+    dying = DiesBeforeRecording(tmp_path / "state.sqlite", lease_seconds=LEASE_S, clock=clock)
+    with pytest.raises(Killed):
+        notify(Notifier(sender, dying, Policy()), "killed-run")
+    assert len(sender.sent) == 1
+
+    # Within the lease the claim may belong to a live run still sending: nothing is sent,
+    # and the report says why.
+    clock.now += LEASE_S - 1
+    held = notify(Notifier(sender, log, Policy()), "rerun-1")
+    assert held.in_flight
+    assert held.emails == []
+    assert "another attempt (run killed-run) holds this account's claim" in held.notices[0]
+    assert len(sender.sent) == 1
+
+    clock.now += 1
+    retried = notify(Notifier(sender, log, Policy()), "rerun-2")
+    assert len(retried.sent_now) == 1
+    assert any("(run killed-run) stopped before recording this email" in n
+               for n in retried.notices)
+    assert len(sender.sent) == 2  # one duplicate for the one email in flight, never none
+    assert log.status("acct_1", AS_OF).state == "sent"
+
+    clock.now += 10 * LEASE_S
+    assert notify(Notifier(sender, log, Policy()), "rerun-3").sent_now == []
+    assert len(sender.sent) == 2
+
+
+def test_a_run_killed_between_claim_and_send_loses_nothing(
+    clock: Clock, log: SqliteNotificationLog,
+) -> None:
+    assert log.claim("acct_1", AS_OF, "killed-run")  # ...and the process died right there
+    sender = RecordingSender()
+
+    assert notify(Notifier(sender, log, Policy()), "rerun-1").in_flight
+    clock.now += LEASE_S
+    assert len(notify(Notifier(sender, log, Policy()), "rerun-2").emails) == 1
+    assert len(sender.sent) == 1
+
+
+def test_a_stopped_run_starts_no_email_and_the_next_run_sends_it(
+    log: SqliteNotificationLog,
+) -> None:
+    sender = RecordingSender()
+    stop = StopSignal()
+    stop.set("received SIGTERM")
+
+    stopped = notify(Notifier(sender, log, Policy(), stop=stop), "run-1")
+
+    assert stopped.interrupted
+    assert stopped.notices == ["run interrupted (received SIGTERM) before this email: not "
+                               "sent; the next run sends it"]
+    assert sender.sent == []
+    assert log.status("acct_1", AS_OF).state == "open"  # nothing claimed, nothing to lapse
+    assert len(notify(Notifier(sender, log, Policy()), "run-2").emails) == 1
+
+
+def test_sigterm_sets_the_stop_signal_and_a_second_one_goes_to_the_old_handler() -> None:
+    received: list[int] = []
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: received.append(signum))
+    try:
+        stop = StopSignal()
+        with stop.on_signals():
+            os.kill(os.getpid(), signal.SIGTERM)
+            assert stop.is_set()
+            assert stop.reason == "received SIGTERM"
+            assert received == []
+            os.kill(os.getpid(), signal.SIGTERM)
+            assert received == [signal.SIGTERM]
+        os.kill(os.getpid(), signal.SIGTERM)
+        assert received == [signal.SIGTERM, signal.SIGTERM]
+        assert stop.reason == "received SIGTERM"
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def test_an_interrupted_local_run_sends_no_digest(tmp_path: Path) -> None:
+    args = argparse.Namespace(ses=False, outbox=tmp_path / "outbox", report_html=None,
+                              report_json=None)
+    stop = StopSignal()
+    delivery: LocalDelivery = build_notifier(args, Policy(), tmp_path / "state.sqlite",
+                                             env={}, stop=stop)
+    assert delivery.interrupted is None
+    stop.set("received SIGTERM")
+
+    delivery.finish(run_report())
+
+    assert delivery.interrupted == "received SIGTERM"
+    assert not (tmp_path / "outbox").exists()

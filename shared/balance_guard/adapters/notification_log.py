@@ -4,23 +4,94 @@ Locally the log lives in the same SQLite file as the rest of the state, in its o
 on AWS a DynamoDB table implements the same Protocol (`claim` is a conditional put there).
 
 Sending is claimed before it starts and recorded once done, so a second run of the same
-date, or a retry after a crash in the middle of sending, never emails the same account
-twice on one run date: at most once, rather than at least once.
+date, or a concurrent retry, does not email the same account twice on one run date. A claim
+is a lease: a run killed between the claim and the record (SIGKILL, a Lambda timeout) leaves
+a `sending` claim that lapses after `claim_lease_seconds()`, and the next attempt takes it
+over and sends again. A crash at the worst instant costs at most one duplicate per email in
+flight, and never loses one.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import os
 import sqlite3
 import threading
-from collections.abc import Sequence
-from datetime import date
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol
+from typing import Literal, Protocol
 
+from balance_guard.config import ConfigError
 from balance_guard.domain.notification import SentRecord
 from balance_guard.report import EmailRecord
+
+CLAIM_LEASE_ENV = "BALANCE_GUARD_CLAIM_LEASE_SECONDS"
+DEFAULT_CLAIM_LEASE_S = 300.0  # far longer than one email takes, short enough for a rerun
+MIN_CLAIM_LEASE_S = 1.0
+MAX_CLAIM_LEASE_S = 86_400.0  # a claim that outlives the night would block its reruns
+
+Clock = Callable[[], float]  # seconds since the epoch, like time.time
+
+
+class ClaimLeaseError(ConfigError, ValueError):
+    """BALANCE_GUARD_CLAIM_LEASE_SECONDS is not a usable number of seconds."""
+
+
+def claim_lease_seconds(env: Mapping[str, str] | None = None) -> float:
+    """How long a `sending` claim holds before another attempt may take it over:
+    BALANCE_GUARD_CLAIM_LEASE_SECONDS, else DEFAULT_CLAIM_LEASE_S. Raises ClaimLeaseError."""
+    env = os.environ if env is None else env
+    text = env.get(CLAIM_LEASE_ENV, "").strip()
+    if not text:
+        return DEFAULT_CLAIM_LEASE_S
+    try:
+        value = float(text)
+    except ValueError:
+        raise ClaimLeaseError(
+            f"{CLAIM_LEASE_ENV} must be a number of seconds (got {text[:20]!r})") from None
+    if not (math.isfinite(value) and MIN_CLAIM_LEASE_S <= value <= MAX_CLAIM_LEASE_S):
+        raise ClaimLeaseError(
+            f"{CLAIM_LEASE_ENV} must be between {MIN_CLAIM_LEASE_S:g} and "
+            f"{MAX_CLAIM_LEASE_S:g} seconds (got {text[:20]!r})")
+    return value
+
+
+SendState = Literal["open", "sending", "lapsed", "sent"]
+
+
+@dataclass(frozen=True)
+class SendStatus:
+    """Where one account's email for one run date stands.
+
+    `open`: never claimed, or the claim was given back. `sending`: claimed by `run_id`, whose
+    lease holds until `lease_until`. `lapsed`: claimed by `run_id`, which stopped before
+    recording it (the email may or may not have gone out); `claim` takes it over. `sent`:
+    `emails` went out, sent by `run_id`.
+    """
+
+    state: SendState
+    run_id: str = ""
+    lease_until: datetime | None = None
+    emails: tuple[EmailRecord, ...] = ()
+
+
+OPEN = SendStatus("open")
+
+
+def send_status(state: str, run_id: str, lease_until: float, emails: str | None,
+                now: float) -> SendStatus:
+    """A stored send as a SendStatus: `emails` is the JSON list, `lease_until` seconds since
+    the epoch (0 for a claim stored before leases, which has lapsed)."""
+    if state == "sent":
+        records = tuple(EmailRecord.model_validate(e) for e in json.loads(emails or "[]"))
+        return SendStatus("sent", run_id, emails=records)
+    until = datetime.fromtimestamp(lease_until, UTC)
+    return SendStatus("sending" if lease_until > now else "lapsed", run_id, until)
 
 
 class NotificationLog(Protocol):
@@ -28,17 +99,23 @@ class NotificationLog(Protocol):
         """Per finding key, what was last sent about it to this account."""
         ...
 
+    def status(self, account_id: str, as_of: date) -> SendStatus:
+        """Where this account's email for this run date stands, in one read."""
+        ...
+
     def already_sent(self, account_id: str, as_of: date) -> bool:
-        """Whether this account's email for this run date went out (or is going out)."""
+        """Whether this account's email for this run date went out (or is going out, under
+        a claim whose lease holds)."""
         ...
 
     def claim(self, account_id: str, as_of: date, run_id: str) -> bool:
-        """Reserve the right to send this account's email for this run date; False when
-        someone already has it."""
+        """Reserve the right to send this account's email for this run date, for one lease;
+        False when it is sent or someone holds a claim that has not lapsed."""
         ...
 
-    def release(self, account_id: str, as_of: date) -> None:
-        """Give a claim back when nothing was sent, so a later retry may send."""
+    def release(self, account_id: str, as_of: date, run_id: str | None = None) -> None:
+        """Give a claim back when nothing was sent, so a later retry may send; with
+        `run_id`, only that run's claim."""
         ...
 
     def record(
@@ -50,6 +127,7 @@ class NotificationLog(Protocol):
         ...
 
     def sent_emails(self, account_id: str, as_of: date) -> list[EmailRecord]:
+        """The emails recorded as sent to this account for this run date, by any run."""
         ...
 
 
@@ -58,18 +136,26 @@ _SCHEMA = (
     " account_id TEXT NOT NULL, as_of TEXT NOT NULL, run_id TEXT NOT NULL,"
     " state TEXT NOT NULL CHECK (state IN ('sending', 'sent')),"
     " emails TEXT NOT NULL DEFAULT '[]',"
+    " lease_until REAL NOT NULL DEFAULT 0,"
     " PRIMARY KEY (account_id, as_of))",
     "CREATE TABLE IF NOT EXISTS notification_findings ("
     " account_id TEXT NOT NULL, finding_key TEXT NOT NULL, last_sent TEXT NOT NULL,"
     " fingerprint TEXT NOT NULL DEFAULT '',"
     " PRIMARY KEY (account_id, finding_key))",
 )
+# A state file from before leases: its claims get lease_until 0, so they have lapsed.
+_ADD_LEASE = "ALTER TABLE notification_sends ADD COLUMN lease_until REAL NOT NULL DEFAULT 0"
 
 
 class SqliteNotificationLog:
-    """`NotificationLog` in SQLite; safe to share between the runner's worker threads."""
+    """`NotificationLog` in SQLite; safe to share between the runner's worker threads, and
+    between processes on the same file. `lease_seconds` defaults to `claim_lease_seconds()`;
+    `clock` is for tests."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, lease_seconds: float | None = None,
+                 clock: Clock = time.time) -> None:
+        self.lease_seconds = claim_lease_seconds() if lease_seconds is None else lease_seconds
+        self._clock = clock
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None,
@@ -78,6 +164,13 @@ class SqliteNotificationLog:
         with self._lock:
             for statement in _SCHEMA:
                 self._db.execute(statement)
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(notification_sends)")}
+            if "lease_until" not in columns:
+                try:
+                    self._db.execute(_ADD_LEASE)
+                except sqlite3.OperationalError as error:  # another process added it first
+                    if "duplicate column" not in str(error):
+                        raise
 
     def history(self, account_id: str) -> dict[str, SentRecord]:
         with self._lock:
@@ -87,30 +180,43 @@ class SqliteNotificationLog:
             ).fetchall()
         return {key: SentRecord(key, date.fromisoformat(day), fp) for key, day, fp in rows}
 
-    def already_sent(self, account_id: str, as_of: date) -> bool:
+    def status(self, account_id: str, as_of: date) -> SendStatus:
         with self._lock:
             row = self._db.execute(
-                "SELECT 1 FROM notification_sends WHERE account_id = ? AND as_of = ?",
-                (account_id, as_of.isoformat()),
+                "SELECT state, run_id, lease_until, emails FROM notification_sends"
+                " WHERE account_id = ? AND as_of = ?", (account_id, as_of.isoformat()),
             ).fetchone()
-        return row is not None
+        if row is None:
+            return OPEN
+        state, run_id, lease_until, emails = row
+        return send_status(state, run_id, lease_until, emails, now=self._clock())
+
+    def already_sent(self, account_id: str, as_of: date) -> bool:
+        return self.status(account_id, as_of).state in ("sending", "sent")
 
     def claim(self, account_id: str, as_of: date, run_id: str) -> bool:
+        now = self._clock()
         with self._lock:
             cursor = self._db.execute(
-                "INSERT OR IGNORE INTO notification_sends (account_id, as_of, run_id, state)"
-                " VALUES (?, ?, ?, 'sending')",
-                (account_id, as_of.isoformat(), run_id),
+                "INSERT INTO notification_sends (account_id, as_of, run_id, state, lease_until)"
+                " VALUES (?, ?, ?, 'sending', ?)"
+                " ON CONFLICT (account_id, as_of) DO UPDATE"
+                " SET run_id = excluded.run_id, lease_until = excluded.lease_until"
+                " WHERE notification_sends.state = 'sending'"
+                " AND notification_sends.lease_until <= ?",
+                (account_id, as_of.isoformat(), run_id, now + self.lease_seconds, now),
             )
         return cursor.rowcount == 1
 
-    def release(self, account_id: str, as_of: date) -> None:
+    def release(self, account_id: str, as_of: date, run_id: str | None = None) -> None:
+        query = ("DELETE FROM notification_sends"
+                 " WHERE account_id = ? AND as_of = ? AND state = 'sending'")
+        params: tuple[str, ...] = (account_id, as_of.isoformat())
+        if run_id is not None:
+            query += " AND run_id = ?"
+            params += (run_id,)
         with self._lock:
-            self._db.execute(
-                "DELETE FROM notification_sends"
-                " WHERE account_id = ? AND as_of = ? AND state = 'sending'",
-                (account_id, as_of.isoformat()),
-            )
+            self._db.execute(query, params)
 
     def record(
         self, account_id: str, as_of: date, run_id: str, emails: Sequence[EmailRecord],
@@ -152,15 +258,7 @@ class SqliteNotificationLog:
         return True
 
     def sent_emails(self, account_id: str, as_of: date) -> list[EmailRecord]:
-        with self._lock:
-            row = self._db.execute(
-                "SELECT emails FROM notification_sends"
-                " WHERE account_id = ? AND as_of = ? AND state = 'sent'",
-                (account_id, as_of.isoformat()),
-            ).fetchone()
-        if row is None:
-            return []
-        return [EmailRecord.model_validate(e) for e in json.loads(row[0])]
+        return list(self.status(account_id, as_of).emails)
 
     def close(self) -> None:
         with self._lock:

@@ -4,7 +4,7 @@ Single-table design, string keys `pk` / `sk`, TTL attribute `ttl`:
 
     pk                          sk               item
     ACCOUNT#<acct>              STATE            AccountState (zlib JSON; STATE#<n> chunks if big)
-    ACCOUNT#<acct>              SENT#<as_of>     that run date's email: `sending`, then `sent`
+    ACCOUNT#<acct>              SENT#<as_of>     that date's email: a leased `sending`, then `sent`
     ACCOUNT#<acct>              FINDING#<key>    when a finding was last emailed, and its cause
     RUN#<run_id>                RUN              as_of, phase, expected / done counts, claims
     RUN#<run_id>#<shard>        ACCOUNT#<acct>   the account as listed; once checked, its report
@@ -33,6 +33,12 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from balance_guard.adapters.notification_log import (
+    Clock,
+    SendStatus,
+    claim_lease_seconds,
+    send_status,
+)
 from balance_guard.adapters.stripe_models import StripeAccount
 from balance_guard.domain.ledger import AccountState
 from balance_guard.domain.notification import SentRecord
@@ -80,6 +86,11 @@ def _s(value: str) -> AttributeValueTypeDef:
 
 def _n(value: int) -> AttributeValueTypeDef:
     return {"N": str(value)}
+
+
+def _seconds(value: float) -> AttributeValueTypeDef:
+    """A moment as seconds since the epoch, to the millisecond."""
+    return {"N": f"{value:.3f}"}
 
 
 def _b(value: bytes) -> AttributeValueTypeDef:
@@ -268,10 +279,16 @@ def _sent_key(account_id: str, as_of: date) -> Item:
 
 class DynamoNotificationLog:
     """`NotificationLog` on DynamoDB: the claim is a conditional put, so two Lambdas (or a
-    retry) racing for the same account and date cannot both send."""
+    retry) racing for the same account and date cannot both send. A claim is a lease
+    (`lease_until`, seconds since the epoch): one that lapsed, its Lambda killed before the
+    record, is taken over by the next delivery. `lease_seconds` defaults to
+    `claim_lease_seconds()`; `clock` is for tests."""
 
-    def __init__(self, client: DynamoDBClient, table: str) -> None:
+    def __init__(self, client: DynamoDBClient, table: str, *,
+                 lease_seconds: float | None = None, clock: Clock = time.time) -> None:
         self._table = _Table(client, table)
+        self.lease_seconds = claim_lease_seconds() if lease_seconds is None else lease_seconds
+        self._clock = clock
 
     def history(self, account_id: str) -> dict[str, SentRecord]:
         records: dict[str, SentRecord] = {}
@@ -283,30 +300,49 @@ class DynamoNotificationLog:
                                           _str(item, "fingerprint") or "")
         return records
 
+    def status(self, account_id: str, as_of: date) -> SendStatus:
+        item = self._table.get(_sent_key(account_id, as_of))
+        if item is None:
+            return SendStatus("open")
+        state = _str(item, "send_state") or SENDING
+        # A claim written before leases has no lease_until: it has lapsed.
+        until = float(item.get("lease_until", {}).get("N") or 0)
+        return send_status(state, _str(item, "run_id") or "", until, _str(item, "emails"),
+                           now=self._clock())
+
     def already_sent(self, account_id: str, as_of: date) -> bool:
-        return self._table.get(_sent_key(account_id, as_of), "pk") is not None
+        return self.status(account_id, as_of).state in (SENDING, SENT)
 
     def claim(self, account_id: str, as_of: date, run_id: str) -> bool:
         table = self._table
+        now = self._clock()
         try:
             table.client.put_item(
                 TableName=table.table,
                 Item={**_sent_key(account_id, as_of), "send_state": _s(SENDING),
-                      "run_id": _s(run_id), "ttl": _expires(SENT_TTL_DAYS)},
-                ConditionExpression="attribute_not_exists(pk)")
+                      "run_id": _s(run_id), "lease_until": _seconds(now + self.lease_seconds),
+                      "ttl": _expires(SENT_TTL_DAYS)},
+                ConditionExpression="attribute_not_exists(pk) OR (#state = :sending AND"
+                                    " (attribute_not_exists(#until) OR #until <= :now))",
+                ExpressionAttributeNames={"#state": "send_state", "#until": "lease_until"},
+                ExpressionAttributeValues={":sending": _s(SENDING), ":now": _seconds(now)})
         except ClientError as error:
             if _failed_condition(error):
                 return False
             raise
         return True
 
-    def release(self, account_id: str, as_of: date) -> None:
+    def release(self, account_id: str, as_of: date, run_id: str | None = None) -> None:
         table = self._table
+        condition = "send_state = :sending"
+        values: Item = {":sending": _s(SENDING)}
+        if run_id is not None:
+            condition += " AND run_id = :run"
+            values[":run"] = _s(run_id)
         try:
             table.client.delete_item(
                 TableName=table.table, Key=_sent_key(account_id, as_of),
-                ConditionExpression="send_state = :sending",
-                ExpressionAttributeValues={":sending": _s(SENDING)})
+                ConditionExpression=condition, ExpressionAttributeValues=values)
         except ClientError as error:
             if not _failed_condition(error):
                 raise
@@ -319,8 +355,8 @@ class DynamoNotificationLog:
         current = self._table.get(key, "send_state")
         if current is not None and _str(current, "send_state") == SENT:
             return False
-        # Findings first: should the Lambda stop right here, the date stays claimed (nothing
-        # is sent twice) and the history already says what the admin was told.
+        # Findings first: should the Lambda stop right here, the history already says what the
+        # admin was told, so once the claim lapses only a critical email is sent again.
         day = as_of.isoformat()
         for finding in findings:
             # A late re-run of an older date must not make a finding look less recent.
@@ -342,10 +378,7 @@ class DynamoNotificationLog:
         )
 
     def sent_emails(self, account_id: str, as_of: date) -> list[EmailRecord]:
-        item = self._table.get(_sent_key(account_id, as_of))
-        if item is None or _str(item, "send_state") != SENT:
-            return []
-        return [EmailRecord.model_validate(e) for e in json.loads(_str(item, "emails") or "[]")]
+        return list(self.status(account_id, as_of).emails)
 
 
 # -- run ledger -------------------------------------------------------------------------------
