@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from balance_guard.config import ConfigError, checked_api_base, load_policy
 from balance_guard.domain.policy import Locale, Policy
 
-EXIT_OK, EXIT_ACCOUNT_FAILED, EXIT_USAGE, EXIT_PLATFORM = 0, 1, 2, 3
+EXIT_OK, EXIT_ACCOUNT_FAILED, EXIT_USAGE, EXIT_PLATFORM, EXIT_UNDELIVERED = 0, 1, 2, 3, 4
 log = logging.getLogger("balance_guard")
 
 

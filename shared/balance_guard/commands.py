@@ -6,14 +6,17 @@ import argparse
 import logging
 import os
 import sys
+import tempfile
 from pathlib import Path
 
+from balance_guard.adapters.notification_log import claim_lease_seconds
 from balance_guard.adapters.state_store import SqliteStateStore
 from balance_guard.adapters.stripe_reader import PlatformError, StripeReader
 from balance_guard.cli import (
     EXIT_ACCOUNT_FAILED,
     EXIT_OK,
     EXIT_PLATFORM,
+    EXIT_UNDELIVERED,
     EXIT_USAGE,
     UsageError,
     _as_of,
@@ -21,7 +24,9 @@ from balance_guard.cli import (
     stripe_target,
 )
 from balance_guard.console import Progress, print_account_table, print_summary
+from balance_guard.delivery import build_notifier
 from balance_guard.domain.policy import Policy
+from balance_guard.notify import StopSignal
 from balance_guard.redaction import redact
 from balance_guard.report import Report
 from balance_guard.runner import RunOptions, missing_accounts, run_night
@@ -29,10 +34,17 @@ from balance_guard.runner import RunOptions, missing_accounts, run_night
 log = logging.getLogger("balance_guard")
 
 
-def _write(path: Path | None, text: str) -> None:
-    if path is not None:
+def _write(path: Path | None, text: str, option: str = "") -> bool:
+    """Write an output; False, with one line on stderr, when it cannot be written."""
+    if path is None:
+        return True
+    try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(redact(text), encoding="utf-8")
+    except OSError as error:
+        print(f"balance-guard: {option} {path}: not written ({error.strerror})", file=sys.stderr)
+        return False
+    return True
 
 
 def run(args: argparse.Namespace) -> int:
@@ -40,27 +52,30 @@ def run(args: argparse.Namespace) -> int:
     as_of = _as_of(args, policy)
     options = RunOptions(as_of=as_of, policy=policy, concurrency=args.concurrency,
                          only_accounts=tuple(args.account))
+    _check_writable(args)
+    claim_lease_seconds()  # a bad lease setting fails before anything starts
+    stop = StopSignal()
+    written = True
     try:
-        with stripe_target(args, as_of) as target:
+        with stripe_target(args, as_of) as target, stop.on_signals():
             reader = StripeReader(target.api_key, api_base=target.api_base,
                                   max_rps=args.max_rps)
             reader.set_deadline(args.time_limit * 60)
-            from balance_guard.delivery import build_notifier
-
             store = SqliteStateStore(args.state)
             try:
-                notifier = build_notifier(args, policy, args.state)
+                notifier = build_notifier(args, policy, args.state, stop=stop)
                 with Progress(sys.stderr) as progress:
                     report = run_night(reader, store, notifier, options,
-                                       progress.account_done)
+                                       progress.account_done, stop=stop)
             finally:
                 store.close()
-            _write(args.report_json, report.to_json())
+            written = _write(args.report_json, report.to_json(), "--report-json")
             if args.report_html:
                 from balance_guard.report_html import render_report_html
 
-                _write(args.report_html, render_report_html(report, policy))
-            notifier.finish(report)
+                written &= _write(args.report_html, render_report_html(report, policy),
+                                  "--report-html")
+            digest_sent = notifier.finish(report)
     except PlatformError as error:
         print(f"balance-guard: {error}", file=sys.stderr)
         return EXIT_PLATFORM
@@ -68,10 +83,39 @@ def run(args: argparse.Namespace) -> int:
     unknown = missing_accounts(options, report)
     if unknown:
         raise UsageError(f"no such connected account on this platform: {', '.join(unknown)}")
-    if report.notices:
+    return exit_code(report, delivered=written and digest_sent)
+
+
+def exit_code(report: Report, delivered: bool) -> int:
+    """3: a platform notice; 1: an account could not be checked; 4: all were checked, but
+    some email, the digest or a report did not go out; 0: everything done."""
+    if report.notices and not any(n.startswith("run interrupted") for n in report.notices):
         return EXIT_PLATFORM
-    failed = any(account.status == "error" for account in report.accounts)
-    return EXIT_ACCOUNT_FAILED if failed else EXIT_OK
+    if any(account.status == "error" for account in report.accounts):
+        return EXIT_ACCOUNT_FAILED
+    if not delivered or any(account.undelivered for account in report.accounts):
+        return EXIT_UNDELIVERED
+    return EXIT_OK
+
+
+def _check_writable(args: argparse.Namespace) -> None:
+    """Where the run will write must be writable before any account is read: a wrong path
+    is one line and exit 2, not a traceback after the night's work."""
+    targets = [("--report-json", args.report_json), ("--report-html", args.report_html)]
+    for option, path in targets:
+        if path is not None:
+            _writable_dir(option, Path(path).parent, path)
+    if not args.ses:
+        _writable_dir("--outbox", Path(args.outbox), args.outbox)
+
+
+def _writable_dir(option: str, folder: Path, given: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise UsageError(f"{option} {given}: cannot write there ({error.strerror})") from None
 
 
 def _outputs(args: argparse.Namespace) -> list[tuple[str, str]]:

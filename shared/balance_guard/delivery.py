@@ -44,18 +44,21 @@ class LocalDelivery:
         stop = self.notifier.stop
         return stop.reason if stop is not None and stop.is_set() else None
 
-    def finish(self, report: Report) -> None:
+    def finish(self, report: Report) -> bool:
         """Send the operations digest, unless the run was interrupted (no email starts after
         that; the next run's digest covers the night). The reports are already written,
-        whatever happens."""
+        whatever happens. False when a digest was due and did not go out."""
         if self.interrupted is not None:
             log.warning("run interrupted (%s): the operations digest is not sent",
                         self.interrupted)
-            return
+            return False
         try:
             self.notifier.send_digest(report, self.ops_email, self.report_location)
-        except Exception:  # the digest failing must not turn a completed run into a crash
-            log.exception("the operations digest could not be sent")
+        except Exception as error:  # a failed digest must not turn a completed run into a crash
+            log.error("the operations digest could not be sent: %s", error)
+            log.debug("why the digest failed", exc_info=True)
+            return False
+        return True
 
 
 def build_notifier(

@@ -62,6 +62,8 @@ class NotifyOutcome:
     earlier: int = 0
     in_flight: bool = False
     interrupted: bool = False
+    # An email was due and did not go out: the operator hears of it (CLI exit code 4).
+    failed: bool = False
 
     @property
     def sent_now(self) -> list[EmailRecord]:
@@ -175,7 +177,8 @@ class Notifier:
         if self.stop is not None and self.stop.is_set():
             notices.append(f"run interrupted ({self.stop.reason}) before this email: "
                            "not sent; the next run sends it")
-            return NotifyOutcome(notices=notices, reason="run interrupted", interrupted=True)
+            return NotifyOutcome(notices=notices, reason="run interrupted", interrupted=True,
+                                 failed=True)
         if not self.log.claim(acct, as_of, run_id):
             return _claimed_elsewhere(self.log.status(acct, as_of), notices)
         if status.state == "lapsed":
@@ -189,7 +192,8 @@ class Notifier:
                 self.log.record(acct, as_of, run_id, emails, decision.records)
             else:
                 self.log.release(acct, as_of, run_id)
-        return NotifyOutcome(emails, notices, "" if emails else "no recipient could be reached")
+        return NotifyOutcome(emails, notices, "" if emails else "no recipient could be reached",
+                             failed=not emails)
 
     def send_digest(
         self, report: Report, ops_email: str | None, report_location: str | None = None,

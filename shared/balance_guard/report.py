@@ -52,6 +52,9 @@ class AccountReport(BaseModel):
     positions: list[dict[str, Any]] = Field(default_factory=list)
     notices: list[str] = Field(default_factory=list)
     reserves_known: bool = True
+    # An email was due and could not be sent; for the exit code, not part of the report
+    # (its notices say why).
+    undelivered: bool = Field(default=False, exclude=True)
 
     # Whatever path built the report (a check, a failure, a dead letter), what Stripe's
     # users typed is shown to operators, never obeyed by their terminal or browser.

@@ -18,7 +18,7 @@ from typing import Protocol
 from balance_guard.account_check import RESERVES_UNKNOWN, AccountCheck, check_account
 from balance_guard.adapters.state_store import StateStore
 from balance_guard.adapters.stripe_models import StripeAccount
-from balance_guard.adapters.stripe_reader import StripeReader
+from balance_guard.adapters.stripe_reader import Listing, StripeReader
 from balance_guard.domain.findings import Finding, RuleCode
 from balance_guard.domain.policy import AccountSettings, Policy, resolve_account_settings
 from balance_guard.report import AccountReport, EmailRecord, Report, StripeLimits, totals_of
@@ -29,6 +29,13 @@ log = logging.getLogger(__name__)
 class NotifyResult(Protocol):
     emails: list[EmailRecord]
     notices: list[str]
+    failed: bool
+
+
+class StopRequest(Protocol):
+    reason: str
+
+    def is_set(self) -> bool: ...
 
 
 class AccountNotifier(Protocol):
@@ -96,27 +103,17 @@ def notify(
     except Exception as error:
         log.exception("notifying %s failed", report.account_id)
         return report.model_copy(
-            update={"notices": [*report.notices, f"email not sent: {type(error).__name__}"]})
+            update={"notices": [*report.notices, f"email not sent: {type(error).__name__}"],
+                    "undelivered": True})
     return report.model_copy(update={"emails": [*report.emails, *outcome.emails],
-                                     "notices": [*report.notices, *outcome.notices]})
+                                     "notices": [*report.notices, *outcome.notices],
+                                     "undelivered": outcome.failed})
 
 
-def run_night(
-    reader: StripeReader,
-    store: StateStore,
-    notifier: AccountNotifier | None,
-    options: RunOptions,
-    on_account: Callable[[AccountReport], None] | None = None,
-) -> Report:
-    """Check every connected account (or the chosen ones) and build the run's report.
-
-    Raises `PlatformError` when the platform itself cannot be reached or authenticated.
-    """
-    started = datetime.now(UTC)
-    clock = time.monotonic()
-    run_id = new_run_id(started)
-    reader.platform_account_id()
-    listing = reader.list_accounts()
+def _chosen(
+    listing: Listing[StripeAccount], options: RunOptions,
+) -> tuple[list[StripeAccount], list[AccountReport]]:
+    """The accounts to check, and the reports of those Stripe sent malformed."""
     accounts = listing.items
     unreadable = [
         failed_report(ident, f"Stripe sent a malformed account object: {problem}",
@@ -129,6 +126,27 @@ def run_night(
         unreadable = [r for r in unreadable if r.account_id in wanted]
     for notice in listing.notices:
         log.warning("%s", notice)
+    return accounts, unreadable
+
+
+def run_night(
+    reader: StripeReader,
+    store: StateStore,
+    notifier: AccountNotifier | None,
+    options: RunOptions,
+    on_account: Callable[[AccountReport], None] | None = None,
+    stop: StopRequest | None = None,
+) -> Report:
+    """Check every connected account (or the chosen ones) and build the run's report.
+
+    Raises `PlatformError` when the platform itself cannot be reached or authenticated.
+    """
+    started = datetime.now(UTC)
+    clock = time.monotonic()
+    run_id = new_run_id(started)
+    reader.platform_account_id()
+    listing = reader.list_accounts()
+    accounts, unreadable = _chosen(listing, options)
 
     def checked(account: StripeAccount) -> AccountCheck | AccountReport:
         try:
@@ -145,7 +163,16 @@ def run_night(
             on_account(report)
         return report
 
+    def interrupted(account: StripeAccount) -> AccountReport | None:
+        if stop is None or not stop.is_set():
+            return None
+        return finish(failed_report(account.id, f"not checked: run interrupted ({stop.reason})",
+                                    options.policy))
+
     def first_pass(account: StripeAccount) -> AccountReport | None:
+        skipped = interrupted(account)
+        if skipped is not None:
+            return skipped
         outcome = checked(account)
         if isinstance(outcome, AccountCheck) and outcome.transient:
             return None  # tried again once every other account had its turn
@@ -156,24 +183,40 @@ def run_night(
         again = [a for a, report in zip(accounts, first, strict=True) if report is None]
         if again:
             log.info("checking %d account(s) again after a passing Stripe error", len(again))
-        second = iter(list(pool.map(lambda a: finish(checked(a)), again)))
+        second = iter(list(pool.map(lambda a: interrupted(a) or finish(checked(a)), again)))
     reports = [report if report is not None else next(second) for report in first]
     reports += unreadable
 
-    if reader.reserves_available is False:  # said once for the platform, not per account
-        reports = [r.model_copy(update={"notices": [
-            n for n in r.notices if not n.startswith(RESERVES_UNKNOWN)]}) for r in reports]
-    stats = reader.pacer_stats()
-    limits = StripeLimits(accounts_retried=len(again))
-    if stats is not None:
-        limits = StripeLimits(rate_limited=stats.rate_limited, max_rps=reader.max_rps,
-                              settled_rps=stats.settled_rps, lowest_rps=stats.lowest_rps,
-                              accounts_retried=len(again))
+    reports, notices = _said_once(reader, reports, stop)
     return Report(
         run_id=run_id, as_of=options.as_of, accounts=reports,
-        totals=totals_of(reports, reader.request_count, time.monotonic() - clock, limits),
-        notices=platform_notices(reader, reports),
+        totals=totals_of(reports, reader.request_count, time.monotonic() - clock,
+                         stripe_limits(reader, len(again))),
+        notices=notices,
     )
+
+
+def _said_once(
+    reader: StripeReader, reports: list[AccountReport], stop: StopRequest | None,
+) -> tuple[list[AccountReport], list[str]]:
+    """Platform-level notices, and the reports without the per-account copies of them."""
+    if reader.reserves_available is False:
+        reports = [r.model_copy(update={"notices": [
+            n for n in r.notices if not n.startswith(RESERVES_UNKNOWN)]}) for r in reports]
+    notices = platform_notices(reader, reports)
+    if stop is not None and stop.is_set():
+        notices.append(f"run interrupted ({stop.reason}): accounts and emails not started "
+                       "are left for the next run")
+    return reports, notices
+
+
+def stripe_limits(reader: StripeReader, accounts_retried: int) -> StripeLimits:
+    stats = reader.pacer_stats()
+    if stats is None:
+        return StripeLimits(accounts_retried=accounts_retried)
+    return StripeLimits(rate_limited=stats.rate_limited, max_rps=reader.max_rps,
+                        settled_rps=stats.settled_rps, lowest_rps=stats.lowest_rps,
+                        accounts_retried=accounts_retried)
 
 
 def platform_notices(reader: StripeReader, reports: list[AccountReport]) -> list[str]:

@@ -392,13 +392,13 @@ def check_message(message: CheckMessage, rt: Runtime, attempts: int = 1,
     if checked.transient and not final:
         metrics.add_metric(name="ChecksRetried", unit=MetricUnit.Count, value=1)
         raise TransientCheckError(checked.report.error or "a passing Stripe error")
-    report, email_failed = notify_checked(rt, checked, message, attempts, final)
+    report, email_failed, sent_now = notify_checked(rt, checked, message, attempts, final)
     progress = rt.ledger.finish(message.run_id, account.id, report, requests)
 
     metrics.add_metric(name="AccountsChecked", unit=MetricUnit.Count, value=1)
     metrics.add_metric(name="AccountsFailed", unit=MetricUnit.Count,
                        value=int(report.status == "error"))
-    metrics.add_metric(name="EmailsSent", unit=MetricUnit.Count, value=len(report.emails))
+    metrics.add_metric(name="EmailsSent", unit=MetricUnit.Count, value=sent_now)
     metrics.add_metric(name="EmailsFailed", unit=MetricUnit.Count, value=int(email_failed))
     metrics.add_metric(name="StripeRequests", unit=MetricUnit.Count, value=requests)
     logger.info("account checked", extra={
@@ -411,7 +411,7 @@ def check_message(message: CheckMessage, rt: Runtime, attempts: int = 1,
 
 
 def notify_checked(rt: Runtime, checked: AccountCheck, message: CheckMessage, attempts: int,
-                   final: bool) -> tuple[AccountReport, bool]:
+                   final: bool) -> tuple[AccountReport, bool, int]:
     """Email the account's admins when something is due: the report with what was sent, and
     whether an email could not be sent. Unlike the runner's `notify`, a temporary failure
     (SES, or the notification log in DynamoDB) is raised for SQS to retry, unless `final`."""
@@ -428,13 +428,17 @@ def notify_checked(rt: Runtime, checked: AccountCheck, message: CheckMessage, at
             raise
         logger.exception("email not sent after %d attempts", attempts)
         return _noted(report, f"email not sent after {attempts} attempts: "
-                              f"{str(error)[:300]}"), True
+                              f"{str(error)[:300]}"), True, 0
     except Exception as error:  # a bug of ours: this account's email, not the run
         logger.exception("notifying the account failed")
-        return _noted(report, f"email not sent: {type(error).__name__}"), True
+        return _noted(report, f"email not sent: {type(error).__name__}"), True, 0
+    if outcome.in_flight and not final:
+        # Another delivery holds this account's claim: once its lease lapses, a redelivery
+        # sends the email if that delivery died.
+        raise TemporarySendError("another delivery holds this account's email claim")
     report = report.model_copy(update={"emails": [*report.emails, *outcome.emails],
                                        "notices": [*report.notices, *outcome.notices]})
-    return report, bool(sender.failures) and not outcome.emails
+    return report, bool(sender.failures) and not outcome.emails, len(outcome.sent_now)
 
 
 def _noted(report: AccountReport, notice: str) -> AccountReport:
