@@ -215,6 +215,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, UsageError) as error:
         print(f"balance-guard: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except Exception as error:  # a bug of ours: one line, the traceback only when asked
+        if args.verbose:
+            raise
+        from balance_guard.redaction import redact
+
+        print(f"balance-guard: internal error: {type(error).__name__}: "
+              f"{redact(str(error))[:200]} (--verbose shows the details)", file=sys.stderr)
+        return EXIT_ACCOUNT_FAILED
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from balance_guard.adapters.notification_log import SqliteNotificationLog, claim
 from balance_guard.adapters.outbox import OutboxSender
 from balance_guard.config import ConfigError
 from balance_guard.domain.policy import AccountSettings, Policy
+from balance_guard.emails.sender import EmailSender
 from balance_guard.notify import DEFAULT_SENDER, Notifier, NotifyOutcome, StopSignal
 from balance_guard.report import AccountReport, Report
 
@@ -69,18 +70,23 @@ def build_notifier(
     BALANCE_GUARD_CLAIM_LEASE_SECONDS); once `stop` is set, no account's email starts."""
     env = os.environ if env is None else env
     sent_log = SqliteNotificationLog(state_path, lease_seconds=claim_lease_seconds(env))
+    sender_address = env.get("SENDER_EMAIL") or DEFAULT_SENDER
     if args.ses:
         from balance_guard.adapters.ses import SesSender
 
-        sender_address = env.get("SENDER_EMAIL")
-        if not sender_address:
+        if not env.get("SENDER_EMAIL"):
             raise ConfigError("--ses needs SENDER_EMAIL, the verified address to send from")
-        notifier = Notifier(SesSender.from_env(env), sent_log, policy,
-                            sender_address=sender_address, stop=stop)
-        return LocalDelivery(notifier, env.get("OPS_EMAIL"), _location(args))
-    notifier = Notifier(OutboxSender(args.outbox), sent_log, policy,
-                        sender_address=env.get("SENDER_EMAIL") or DEFAULT_SENDER, stop=stop)
-    return LocalDelivery(notifier, env.get("OPS_EMAIL") or LOCAL_OPS_EMAIL, _location(args))
+        sender: EmailSender = SesSender.from_env(env)
+        ops = env.get("OPS_EMAIL")
+    else:
+        sender = OutboxSender(args.outbox)
+        ops = env.get("OPS_EMAIL") or LOCAL_OPS_EMAIL
+    try:
+        notifier = Notifier(sender, sent_log, policy, sender_address=sender_address, stop=stop)
+    except ValueError as error:  # the sender or the support contact does not parse
+        variable = "SENDER_EMAIL" if "sender" in str(error) else "SUPPORT_EMAIL"
+        raise ConfigError(f"{variable}: {error}") from None
+    return LocalDelivery(notifier, ops, _location(args))
 
 
 def _location(args: argparse.Namespace) -> str | None:

@@ -139,3 +139,34 @@ def test_sigterm_finishes_the_send_in_flight_records_it_and_stops(tmp_path: Path
     result = json.loads(report.read_text())
     assert any(n.startswith("run interrupted (received SIGTERM)") for n in result["notices"])
     assert b"Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(("variable", "value", "message"), [
+    ("SENDER_EMAIL", "not an address <", "balance-guard: SENDER_EMAIL: not a sender address"),
+    ("SUPPORT_EMAIL", "x <bad", "balance-guard: SUPPORT_EMAIL: not a support contact"),
+    ("BALANCE_GUARD_CLAIM_LEASE_SECONDS", "soon", "BALANCE_GUARD_CLAIM_LEASE_SECONDS"),
+])
+def test_a_bad_delivery_setting_is_one_line_and_exit_two(
+    serve: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str], variable: str, value: str, message: str,
+) -> None:
+    monkeypatch.setenv(variable, value)
+    assert run(serve(scenario(HEALTHY)), tmp_path) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("balance-guard: ")
+    assert message in err[-1]
+    assert "Traceback" not in "\n".join(err)
+
+
+def test_an_unexpected_error_is_one_line_without_verbose(
+    serve: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def bug(*args: Any, **kwargs: Any) -> None:
+        raise KeyError("a bug of ours")
+
+    monkeypatch.setattr("balance_guard.commands.print_summary", bug)
+    assert run(serve(scenario(HEALTHY)), tmp_path) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1] == ("balance-guard: internal error: KeyError: 'a bug of ours' "
+                       "(--verbose shows the details)")
