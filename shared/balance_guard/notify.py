@@ -71,6 +71,10 @@ class NotifyOutcome:
         return self.emails[self.earlier:]
 
 
+class DigestInFlightError(Exception):
+    """The run's digest is claimed by another attempt that has not recorded it as sent."""
+
+
 class StopSignal:
     """A request to stop sending, from a signal handler (SIGTERM) or any thread.
 
@@ -215,6 +219,14 @@ class Notifier:
                                 to=recipients.addresses, ref=DIGEST_REF, as_of=report.as_of)
         key = f"{DIGEST_REF}:{report.run_id}"
         if not self.log.claim(key, report.as_of, report.run_id):
+            status = self.log.status(key, report.as_of)
+            if status.state == "sending":
+                # An attempt that died mid-send holds the claim: not "already sent". Raised,
+                # so the invocation fails loudly (and is retried) rather than going quiet.
+                until = f" until {status.lease_until:%H:%M:%S} UTC" if status.lease_until else ""
+                raise DigestInFlightError(f"the digest of run {report.run_id} is claimed by "
+                                          f"another attempt{until}; it is sent once that "
+                                          "claim lapses")
             return None
         try:
             message_id = self.sender.send(message)

@@ -20,6 +20,8 @@ from balance_guard.domain.findings import Finding, RuleCode
 from balance_guard.domain.notification import SentRecord
 from balance_guard.domain.policy import AccountSettings, Locale, Policy
 from balance_guard.notify import (
+    DIGEST_REF,
+    DigestInFlightError,
     Notifier,
     NotifyOutcome,
     RecipientRejectedError,
@@ -331,6 +333,22 @@ def test_a_failed_digest_can_be_retried(log: SqliteNotificationLog) -> None:
     with pytest.raises(SendError):
         notifier.send_digest(run_report(), "ops@example.com")
     assert notifier.send_digest(run_report(), "ops@example.com") is not None
+
+
+def test_a_digest_claimed_by_a_dead_attempt_fails_loudly_until_the_lease_lapses(
+    tmp_path: Path,
+) -> None:
+    now = [1_000_000.0]
+    log = SqliteNotificationLog(tmp_path / "log.sqlite", lease_seconds=300,
+                                clock=lambda: now[0])
+    report = run_report()
+    assert log.claim(f"{DIGEST_REF}:{report.run_id}", report.as_of, report.run_id)  # then died
+    notifier = Notifier(RecordingSender(), log, Policy())
+
+    with pytest.raises(DigestInFlightError, match="claimed by another attempt until"):
+        notifier.send_digest(report, "ops@example.com")
+    now[0] += 301
+    assert notifier.send_digest(report, "ops@example.com") is not None
 
 
 def digest_text(sender: RecordingSender) -> str:
