@@ -51,6 +51,20 @@ def test_bad_metadata_is_ignored_and_reported(key: str, value: str) -> None:
     assert key in settings.notices[0]
 
 
+@pytest.mark.parametrize("key", ["balance_guard_prefund_target_cad",
+                                 "balance_guard_exposure_floor_cad"])
+@pytest.mark.parametrize("value", ["\u00b2", "\u2460", "\u00b9\u00b2", "\u0661\u0662\u0663",
+                                   "\uff11\uff12"])
+def test_metadata_amounts_take_ascii_digits_only(key: str, value: str) -> None:
+    settings = resolve_account_settings(Policy(), {key: value})  # "²", "①", "¹²", "١٢٣", "１２"
+
+    assert settings.prefund_targets == {}
+    assert settings.exposure_floors == {}
+    [notice] = settings.notices
+    assert key in notice
+    assert "ignored" in notice
+
+
 def test_policy_reads_environment_and_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
     file = tmp_path / "policy.yaml"
     file.write_text("release_horizon_days: 21\nprefund_targets: {cad: 100000}\n")

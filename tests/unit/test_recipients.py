@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
+from email import message_from_bytes, policy
+
+import pytest
+
 from balance_guard.emails.recipients import resolve_recipients
+from balance_guard.emails.render import RenderedEmail, build_message
 
 
 def test_metadata_addresses_come_before_the_account_email() -> None:
@@ -84,3 +90,30 @@ def test_display_names_and_header_tricks_are_not_addresses() -> None:
 
     assert chosen.addresses == ()
     assert all("\r" not in n and "\n" not in n for n in chosen.notices)
+
+
+@pytest.mark.parametrize("encoded_word", [
+    "=?utf-8?b?ZXZpbA==?=@good.example",
+    "=?utf-8?q?a?=@good.example",
+])
+def test_an_address_no_header_can_carry_is_dropped_and_the_rest_still_get_the_email(
+    encoded_word: str,
+) -> None:
+    chosen = resolve_recipients(("board@good.example", encoded_word, "manager@good.example"),
+                                "owner@good.example", 10)
+
+    assert chosen.addresses == ("board@good.example", "manager@good.example")
+    [notice] = chosen.notices
+    assert repr(encoded_word) in notice
+    rendered = RenderedEmail(subject="s", text="t", html="<p>h</p>", languages=("en",))
+    built = build_message(rendered, sender="Balance Guard <no-reply@example.com>",
+                          to=chosen.addresses, ref="acct_1", as_of=date(2026, 8, 1))
+    reread = message_from_bytes(built.as_bytes(policy=policy.SMTP), policy=policy.default)
+    assert [a.addr_spec for a in reread["To"].addresses] == list(chosen.addresses)
+
+
+def test_an_account_email_no_header_can_carry_is_reported() -> None:
+    chosen = resolve_recipients(None, "=?utf-8?b?ZXZpbA==?=@good.example", 10)
+
+    assert chosen.addresses == ()
+    assert "account email: dropped invalid address" in chosen.notices[0]

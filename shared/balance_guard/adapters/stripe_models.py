@@ -3,18 +3,34 @@
 Only the fields Balance Guard uses are declared; everything else Stripe sends is ignored.
 Validation failures surface as `pydantic.ValidationError`, which the reader turns into a
 notice (one bad list item) or a failed check (a malformed balance).
+
+Stripe's enums are open: it adds values without a new API version. Enum-like fields are
+plain strings here, and so are the settings a single odd value must not void (a schedule's
+days, a minimum balance, a release date): the snapshot builder reads them and turns what
+it cannot use into a notice. Amounts are strict integers (a JSON `true` is not 1), and an
+impossible figure (a negative charge, more refunded than charged) rejects the object.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    field_validator,
+    model_validator,
+)
 
 from balance_guard.domain.money import ABSURD_AMOUNT, normalize_currency
 
 Currency = Annotated[str, AfterValidator(normalize_currency)]
+# Unix seconds; 2200-01-01 leaves the calendar room to count days past any real date.
+LATEST_TIMESTAMP = 7_258_118_400
 
 
 def _sane(value: int) -> int:
@@ -23,7 +39,22 @@ def _sane(value: int) -> int:
     return value
 
 
-Amount = Annotated[int, AfterValidator(_sane)]
+def _not_negative(value: int) -> int:
+    if value < 0:
+        raise ValueError(f"amount {value} is negative")
+    return value
+
+
+def _representable(value: int) -> int:
+    if not 0 <= value < LATEST_TIMESTAMP:
+        raise ValueError(f"timestamp {value} is not a date Stripe could mean")
+    return value
+
+
+# A balance may be negative; what was charged, refunded or held never is.
+Amount = Annotated[StrictInt, AfterValidator(_sane)]
+Paid = Annotated[StrictInt, AfterValidator(_sane), AfterValidator(_not_negative)]
+Timestamp = Annotated[StrictInt, AfterValidator(_representable)]
 
 
 class _Model(BaseModel):
@@ -34,13 +65,33 @@ def utc(timestamp: int) -> datetime:
     return datetime.fromtimestamp(timestamp, tz=UTC)
 
 
+def whole_number(value: object) -> int | None:
+    """An integer as JSON sends one (`3`, or `3.0` from a float encoder), else None: a
+    JSON `true` is not 1, and neither is `"3"`, `3.5`, NaN or infinity."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
+def moment(value: object) -> datetime | None:
+    """Unix seconds as a UTC datetime, or None when `value` is no date Stripe could mean."""
+    seconds = whole_number(value)
+    if seconds is None or not 0 <= seconds < LATEST_TIMESTAMP:
+        return None
+    return utc(seconds)
+
+
 class StripeSchedule(_Model):
     interval: str | None = None
-    delay_days: int | None = None
+    delay_days: Any = None  # unused by the rules; kept when it is a whole number
     weekly_anchor: str | None = None
-    weekly_payout_days: list[str] | None = None
-    monthly_anchor: int | str | None = None  # Stripe may add named anchors; only days count
-    monthly_payout_days: list[int] | None = None
+    weekly_payout_days: list[Any] | None = None
+    monthly_anchor: Any = None  # Stripe may add named anchors; only days count
+    monthly_payout_days: list[Any] | None = None
 
 
 class StripePayoutSettings(_Model):
@@ -89,14 +140,15 @@ class StripeBalance(_Model):
 
 class SettingsSchedule(_Model):
     interval: str | None = None
-    weekly_payout_days: list[str] | None = None
-    monthly_payout_days: list[int] | None = None
+    weekly_payout_days: list[Any] | None = None
+    monthly_payout_days: list[Any] | None = None
 
 
 class SettingsPayouts(_Model):
-    minimum_balance_by_currency: dict[str, Amount | None] | None = None
+    # currency -> minor units or null, as sent: one odd entry must not void the others.
+    minimum_balance_by_currency: dict[str, Any] | None = None
     schedule: SettingsSchedule | None = None
-    status: Literal["enabled", "disabled"] | None = None
+    status: str | None = None  # "enabled" / "disabled" so far
 
 
 class SettingsPayments(_Model):
@@ -108,29 +160,35 @@ class StripeBalanceSettings(_Model):
 
     payments: SettingsPayments | None = None
 
-    def minimum_balances(self) -> dict[str, int | None]:
-        payouts = self.payments.payouts if self.payments else None
-        raw = payouts.minimum_balance_by_currency if payouts else None
-        return {normalize_currency(cur): amount for cur, amount in (raw or {}).items()}
+    @property
+    def payouts(self) -> SettingsPayouts | None:
+        return self.payments.payouts if self.payments else None
 
 
 class StripeCharge(_Model):
     id: str
-    amount: Amount
-    amount_refunded: Amount = 0
+    amount: Paid
+    amount_refunded: Paid = 0
     currency: Currency
     status: str
-    created: int
+    created: Timestamp
+
+    @model_validator(mode="after")
+    def _refunded_within_amount(self) -> StripeCharge:
+        if self.amount_refunded > self.amount:
+            raise ValueError(f"amount_refunded {self.amount_refunded} is above the amount "
+                             f"{self.amount}")
+        return self
 
 
 class StripeRefund(_Model):
     id: str
-    amount: Amount
+    amount: Paid
     currency: Currency
     status: str | None = None
     pending_reason: str | None = None
     charge: str | None = None
-    created: int
+    created: Timestamp
 
     @field_validator("charge", mode="before")
     @classmethod
@@ -139,16 +197,17 @@ class StripeRefund(_Model):
 
 
 class ReleaseSchedule(_Model):
-    release_after: int | None = None
-    scheduled_release: int | None = None
+    # Unix seconds as sent: a value that is no date leaves the hold held, with a notice.
+    release_after: Any = None
+    scheduled_release: Any = None
 
 
 class StripeReserveHold(_Model):
     id: str
-    amount: Amount
-    amount_releasable: Amount | None = None
+    amount: Paid
+    amount_releasable: Paid | None = None
     currency: Currency
-    reason: Literal["charge", "standalone"] = "charge"
+    reason: str | None = "charge"  # "charge" / "standalone" so far
     release_schedule: ReleaseSchedule | None = None
     reserve_plan: str | None = None
     source_charge: str | None = None
@@ -160,7 +219,7 @@ class StripeReserveHold(_Model):
 
 
 class FixedRelease(_Model):
-    release_after: int | None = None
+    release_after: Any = None  # Unix seconds as sent, like a hold's
 
 
 class RollingRelease(_Model):
@@ -169,7 +228,7 @@ class RollingRelease(_Model):
 
 class StripeReservePlan(_Model):
     id: str
-    type: Literal["fixed_release", "rolling_release", "manual_release"]
+    type: str  # "fixed_release" / "rolling_release" / "manual_release" so far
     percent: float | None = None
     fixed_release: FixedRelease | None = None
     rolling_release: RollingRelease | None = None

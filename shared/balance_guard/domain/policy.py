@@ -6,6 +6,7 @@ and a notice says what and why, so operations can fix it. It never stops a check
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -19,6 +20,9 @@ META_EMAILS = "balance_guard_emails"
 META_LOCALE = "balance_guard_locale"
 META_PREFUND_TARGET = "balance_guard_prefund_target_"
 META_EXPOSURE_FLOOR = "balance_guard_exposure_floor_"
+# ASCII digits only: `str.isdigit` also accepts superscripts and circled digits (which
+# `int` then refuses) and other scripts' digits (which `int` silently reads).
+_WHOLE_AMOUNT = re.compile(r"[0-9]+")
 
 
 class Locale(StrEnum):
@@ -99,10 +103,16 @@ class AccountSettings(BaseModel):
 
 def _parse_amount(raw: str) -> int | None:
     text = raw.strip()
-    if not text.isdigit():  # rejects signs, decimals, spaces and non-ASCII digits alike
+    if not _WHOLE_AMOUNT.fullmatch(text):  # signs, decimals, spaces, non-ASCII digits
         return None
     value = int(text)
     return value if value < ABSURD_AMOUNT else None
+
+
+def _shown_key(key: str) -> str:
+    """A metadata key as a notice names it: as typed, or quoted and escaped when it holds
+    a control, bidi or line-break character that a terminal or a page would obey."""
+    return key[:60] if key.isprintable() else repr(key[:60])
 
 
 def _currency_suffix(key: str, prefix: str) -> str | None:
@@ -141,14 +151,15 @@ def resolve_account_settings(policy: Policy, metadata: dict[str, str]) -> Accoun
             currency = _currency_suffix(key, prefix)
             amount = _parse_amount(value)
             if currency is None:
-                notices.append(f"{key}: the key does not end with a currency code; ignored")
+                notices.append(f"{_shown_key(key)}: the key does not end with a currency code; "
+                               "ignored")
             elif amount is None:
-                notices.append(
-                    f"{key}: {value[:40]!r} is not a whole amount in minor units; ignored")
+                notices.append(f"{_shown_key(key)}: {value[:40]!r} is not a whole amount in "
+                               "minor units; ignored")
             else:
                 (targets if prefix == META_PREFUND_TARGET else floors)[currency] = amount
         else:
-            notices.append(f"{key}: unknown Balance Guard setting; ignored")
+            notices.append(f"{_shown_key(key)}: unknown Balance Guard setting; ignored")
 
     return AccountSettings(locale=locale, emails=emails, prefund_targets=targets,
                            exposure_floors=floors, notices=tuple(notices))

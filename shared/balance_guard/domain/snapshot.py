@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+PayoutsStatus = Literal["enabled", "disabled"]
 
 
 class Interval(StrEnum):
@@ -61,20 +62,29 @@ class BlockedRefund(BaseModel):
 
 
 class ReservePlanType(StrEnum):
+    """The plan types known so far; Stripe may add others, which are kept as they come."""
+
     FIXED_RELEASE = "fixed_release"
     ROLLING_RELEASE = "rolling_release"
     MANUAL_RELEASE = "manual_release"
+
+
+def _empty(value: tuple[str, ...]) -> bool:
+    return not value
 
 
 class ReservePlan(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     id: str
-    type: ReservePlanType
+    type: str  # a ReservePlanType, or a type Stripe added since
     percent: float | None = None
     release_after: datetime | None = None
     days_after_charge: int | None = None
     status: str = "active"
+    # What Stripe sent for the plan that could not be used: the account's notices repeat it
+    # while a hold refers to the plan. Not stored when there is nothing to say.
+    notices: tuple[str, ...] = Field(default=(), exclude_if=_empty)
 
 
 class ReserveHold(BaseModel):
@@ -86,11 +96,14 @@ class ReserveHold(BaseModel):
     currency: str
     amount: int
     amount_releasable: int | None = None
-    reason: Literal["charge", "standalone"] = "charge"
+    reason: str | None = "charge"  # "charge", "standalone", or a reason Stripe added since
     release_after: datetime | None = None
     scheduled_release: datetime | None = None
     reserve_plan: str | None = None
     source_charge: str | None = None
+    # What Stripe sent for the hold that could not be used (an unknown reason, a release
+    # date that is no date): the account's notices repeat it while the hold holds funds.
+    notices: tuple[str, ...] = Field(default=(), exclude_if=_empty)
 
     @property
     def held(self) -> int:
@@ -110,7 +123,7 @@ class AccountSnapshot(BaseModel):
     default_currency: str = "usd"
     metadata: dict[str, str] = Field(default_factory=dict)
     payouts_enabled: bool = True
-    payouts_status: Literal["enabled", "disabled"] | None = None
+    payouts_status: PayoutsStatus | None = None
     schedule: PayoutSchedule = PayoutSchedule()
     # currency -> minor units; None when Stripe would not tell us (see STRIPE.md).
     minimum_balances: dict[str, int | None] | None = None

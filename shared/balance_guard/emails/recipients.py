@@ -2,15 +2,22 @@
 
 Addresses are typed by people into Stripe's dashboard: each is validated, the invalid ones
 are dropped and reported to operations, and none can carry a header or a second recipient.
-Amazon SES wants ASCII addresses, so an internationalized domain travels as its punycode
-(`xn--…`), which is also how operations see a look-alike domain in the digest.
+An address is judged as it will be written: one that a To header cannot carry, or that
+reads back as something else, is dropped like any other invalid address, so it cannot keep
+the rest of the list from being emailed. Amazon SES wants ASCII addresses, so an
+internationalized domain travels as its punycode (`xn--…`), which is also how operations
+see a look-alike domain in the digest.
 """
 
 from __future__ import annotations
 
+import email.policy
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.parser import BytesHeaderParser
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -38,7 +45,30 @@ def normalize_address(raw: str) -> tuple[str | None, str | None]:
                                  allow_display_name=False)
     except EmailNotValidError as error:
         return None, str(error)
-    return checked.ascii_email or checked.normalized, None
+    address = checked.ascii_email or checked.normalized
+    problem = header_problem(address)
+    return (None, problem) if problem else (address, None)
+
+
+def header_problem(address: str) -> str | None:
+    """Why a To header cannot carry `address` as the senders write it, or None.
+
+    The header is built like `render.build_message` builds it (an `Address` in an
+    `EmailMessage` with the default policy), written with the SMTP policy the senders use,
+    and read back: the `email` package decodes RFC 2047 encoded words such as
+    `=?utf-8?b?…?=`, which are valid characters in an address but break its header.
+    """
+    message = EmailMessage()
+    try:
+        message["To"] = Address(addr_spec=address)
+        written = message.as_bytes(policy=email.policy.SMTP)
+    except (ValueError, TypeError, IndexError) as error:  # email.errors defects are ValueErrors
+        return f"an email header cannot carry it ({type(error).__name__}: {error})"[:160]
+    header = BytesHeaderParser(policy=email.policy.default).parsebytes(written)["To"]
+    read_back = [a.addr_spec for a in getattr(header, "addresses", ())]
+    if read_back != [address]:
+        return "an email header would carry it as another address"
+    return None
 
 
 def resolve_recipients(
