@@ -61,3 +61,14 @@ def test_a_message_carrying_a_long_reference_gets_its_own_file(tmp_path: Path) -
         outbox.send(built)
 
     assert len(list(tmp_path.glob("*.eml"))) == 2
+
+
+def test_long_ids_keep_their_own_file_across_runs(tmp_path: Path) -> None:
+    """Each id's file name is stable from one run to the next, however long the ids."""
+    common = "acct_" + "x" * 59
+    for _ in range(2):  # two runs, each with its own sender
+        outbox = OutboxSender(tmp_path)
+        outbox.send(message(common + "A", "a@example.com"))
+        outbox.send(message(common + "B", "b@example.com"))
+    assert len(list(tmp_path.glob("*.eml"))) == 2
+    assert message(common + "A")[REF_HEADER] != message(common + "B")[REF_HEADER]

@@ -12,6 +12,7 @@ worded once (`advice.plan_wording`).
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -500,8 +501,13 @@ def sender_header(sender: str) -> Address:
 
 
 def safe_ref(value: str) -> str:
-    """An account id or `digest` as a header and file-name token."""
-    return re.sub(r"[^A-Za-z0-9_-]", "_", value)[:64] or "account"
+    """An account id or `digest` as a header and file-name token: itself when it already is
+    one, else a sanitized prefix and a hash of the whole value, so that two ids never share
+    a token (ids that differ only past their 64th character, or only in a `.` and a `_`)."""
+    if re.fullmatch(r"[A-Za-z0-9_-]{1,64}", value):
+        return value
+    digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    return f"{re.sub(r'[^A-Za-z0-9_-]', '_', value)[:48]}_{digest}"
 
 
 def build_message(
