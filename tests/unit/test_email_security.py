@@ -160,9 +160,14 @@ def test_hostile_account_id_cannot_escape_the_outbox(tmp_path: Path) -> None:
                             account_email="owner@example.com",
                             settings=AccountSettings(locale=Locale.EN), as_of=AS_OF, run_id="r")
 
-    written = sorted(p.name for p in tmp_path.rglob("*") if p.is_file())
-    assert written == ["______etc_passwd_2026-08-01.eml", "______etc_passwd_2026-08-01.html",
-                       "s.sqlite"]
+    written = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")
+                     if p.is_file())
+    assert written[-1] == "s.sqlite"
+    emails = written[:-1]
+    assert [Path(name).parent for name in emails] == [Path("outbox"), Path("outbox")]
+    assert {Path(name).suffix for name in emails} == {".eml", ".html"}
+    # the dots and slashes become underscores, and a hash keeps the name the id's own
+    assert all(Path(name).name.startswith("______etc_passwd_") for name in emails)
 
 
 def test_hostile_names_and_notices_are_escaped_in_the_digest() -> None:
