@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import threading
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 from balance_guard.adapters.state_store import SqliteStateStore
 from balance_guard.adapters.stripe_reader import StripeReader
@@ -18,7 +15,7 @@ from balance_guard.domain.policy import Policy
 from balance_guard.report import Report
 from balance_guard.runner import RunOptions, run_night
 from balance_guard.sandbox.app import RecordedRequest
-from balance_guard.sandbox.faults import TokenBucket
+from balance_guard.sandbox.faults import FaultPlan
 from balance_guard.sandbox.server import Sandbox
 
 POLICY = Policy()
@@ -32,6 +29,8 @@ class Night:
     platform_requests: int  # the platform's own: /v1/account, /v1/accounts pages
     by_endpoint: dict[str, int]
     by_account: dict[str, int]
+    answered_429: int = 0  # 429s the sandbox answered (its limits and injected faults)
+    busiest_second: int = 0  # the most requests the sandbox saw within one second
 
 
 def endpoint(path: str) -> str:
@@ -59,7 +58,8 @@ def run(
     accounts = Counter(r.stripe_account for r in requests if r.stripe_account)
     scoped = sum(accounts.values())
     return Night(report, reader.request_count, scoped, len(requests) - scoped,
-                 by_endpoint(requests), dict(accounts))
+                 by_endpoint(requests), dict(accounts), sandbox.rate_limited_count,
+                 sandbox.busiest_second())
 
 
 def prewarm(sandbox: Sandbox, day: date) -> None:
@@ -75,31 +75,6 @@ def check_failed(report: Report) -> list[str]:
             if any(f.code == "CHECK_FAILED" for f in a.findings) or a.status == "error"]
 
 
-class CountingBucket:
-    """Wraps the sandbox's rate limiter to count the 429s it answers."""
-
-    def __init__(self, bucket: TokenBucket) -> None:
-        self.bucket = bucket
-        self.refused = 0
-        self._lock = threading.Lock()
-
-    def take(self) -> bool:
-        allowed = self.bucket.take()
-        if not allowed:
-            with self._lock:
-                self.refused += 1
-        return allowed
-
-
-def count_429s(sandbox: Sandbox) -> CountingBucket:
-    bucket = sandbox.app.bucket
-    if bucket is None:
-        raise ValueError("this sandbox has no rate limit")
-    counting = CountingBucket(bucket)
-    sandbox.app.bucket = counting  # type: ignore[assignment]
-    return counting
-
-
 def copy_state(source: Path, target: Path) -> None:
     """A consistent copy of a state file (SQLite's backup, WAL included)."""
     import sqlite3
@@ -108,50 +83,35 @@ def copy_state(source: Path, target: Path) -> None:
         src.backup(dst)
 
 
-class _CompactJson:
-    """The `json` module, except that `dumps` ignores `indent` (see `tune_sandbox`)."""
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(json, name)
-
-    @staticmethod
-    def dumps(obj: Any, **options: Any) -> str:
-        options.pop("indent", None)
-        return json.dumps(obj, **options)
-
-
 def tune_sandbox() -> list[str]:
-    """Take two artefacts of the test server out of the measurements; returns what changed.
+    """Take an artefact of the test server out of the measurements; returns what changed.
 
-    - Nagle: the sandbox's handler sends each response's headers and body in two writes on
-      a keep-alive connection; with Nagle's algorithm on, the body waits for the client's
-      delayed ACK, ~40 ms a request on Linux. Real Stripe does not do that, so the sockets
-      get `disable_nagle_algorithm` (socketserver's own switch).
-    - JSON: `json.dumps(..., indent=2)` runs the pure-Python encoder, ~10x slower than the
-      C one; a page of 100 charges costs ~16 ms of the sandbox's CPU, taken from the same
-      two cores (and the same GIL) as the product being measured. Bodies are sent compact.
+    Nagle: the sandbox's handler sends each response's headers and body in two writes on a
+    keep-alive connection; with Nagle's algorithm on, the body waits for the client's
+    delayed ACK, ~40 ms a request on Linux. Real Stripe does not do that. The sandbox now
+    switches it off itself (and sends compact JSON, whose indenting encoder once dominated
+    its CPU), so this only guards against that changing back.
 
     `BENCH_SANDBOX_AS_IS=1` measures the sandbox unchanged.
     """
-    from balance_guard.sandbox import app, server
+    from balance_guard.sandbox import server
 
     changed = []
     if not getattr(server._Handler, "disable_nagle_algorithm", False):
         server._Handler.disable_nagle_algorithm = True
         changed.append("nagle off")
-    if getattr(app, "json", None) is json:
-        app.json = _CompactJson()  # type: ignore[assignment]
-        changed.append("compact json")
     return changed
 
 
 @contextmanager
 def unthrottled(sandbox: Sandbox) -> Iterator[None]:
-    """No latency and no rate limit for a while: to prepare state before the timed runs."""
+    """No latency, no rate limit (global or per endpoint) and no injected fault for a
+    while: to prepare state before the timed runs."""
     app = sandbox.app
-    saved = app.latency_s, app.bucket
-    app.latency_s, app.bucket = 0.0, None
+    saved = app.latency_s, app.bucket, app.endpoint_rate_limit_rps, app.faults
+    app.latency_s, app.bucket, app.endpoint_rate_limit_rps = 0.0, None, None
+    app.faults = FaultPlan(0.0)
     try:
         yield
     finally:
-        app.latency_s, app.bucket = saved
+        app.latency_s, app.bucket, app.endpoint_rate_limit_rps, app.faults = saved
