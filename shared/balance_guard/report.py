@@ -71,7 +71,7 @@ class AccountReport(BaseModel):
 
 class StripeLimits(BaseModel):
     """How the night met Stripe's rate limits: the 429s it was answered and retried, the
-    request rate it settled at (halved on 429s, climbing back while requests succeed), and
+    request rate it settled at (lowered on 429s, climbing back while requests succeed), and
     the accounts given a second pass after a passing failure."""
 
     rate_limited: int = 0

@@ -90,42 +90,43 @@ def test_a_reservation_not_used_in_time_is_dropped_not_sent_late() -> None:
     assert paced._reservation == 1  # waste shrinks the next reservation
 
 
-def test_a_rate_limit_halves_the_ceiling_once_per_burst_and_it_climbs_back() -> None:
+def test_a_rate_limit_lowers_the_ceiling_once_per_burst_and_it_climbs_back() -> None:
     time = FakeTime()
     paced = pacer(time, max_rps=20)
     paced.rate_limited()
-    paced.rate_limited()  # same burst: no second halving
-    assert paced.stats().settled_rps == 10.0
-    time.now += 1.0
+    time.now += 1.9
+    paced.rate_limited()  # same burst: no second decrease
+    assert paced.stats().settled_rps == 14.0  # 20 × 0.7
+    time.now += 0.1
     paced.rate_limited()
-    assert paced.stats().settled_rps == 5.0
+    assert paced.stats().settled_rps == 9.8
     assert paced.stats().rate_limited == 3
-    time.now += 4.0
-    paced.succeeded()  # a twentieth of the budget (1 rps) per second without a 429
-    assert paced.stats().settled_rps == 9.0
+    time.now += 3.0
+    paced.succeeded()  # a tenth of the budget (2 rps) per second without a 429
+    assert paced.stats().settled_rps == 15.8
     time.now += 100.0
     paced.succeeded()
     stats = paced.stats()
-    assert (stats.settled_rps, stats.lowest_rps) == (20.0, 5.0)
+    assert (stats.settled_rps, stats.lowest_rps) == (20.0, 9.8)
 
 
 def test_the_ceiling_never_falls_below_the_floor() -> None:
     time = FakeTime()
     paced = pacer(time, max_rps=2, min_rps=0.5)
-    for _ in range(5):
+    for _ in range(8):
         paced.rate_limited()
-        time.now += 1.0
+        time.now += 2.0
     assert paced.stats().lowest_rps == 0.5
 
 
 def test_the_lowered_ceiling_spaces_requests() -> None:
     time = FakeTime()
     paced = pacer(time, max_rps=10)
-    paced.rate_limited()  # 5 a second now
+    paced.rate_limited()  # 7 a second now
     paced.acquire("/v1/balance")
     start = time.now
     paced.acquire("/v1/balance")
-    assert time.now - start == pytest.approx(0.2)
+    assert time.now - start == pytest.approx(1 / 7)
 
 
 def test_a_pacer_needs_a_positive_rate() -> None:

@@ -9,8 +9,9 @@ never retry it: backing off is ours to do. Three things keep a night inside the 
   one-second window holds at most `max_rps + 1` requests whoever sends them;
 - a per-endpoint budget of the same kind (Stripe allows 25 requests a second per endpoint
   unless it agreed otherwise with the platform), used only when it is the tighter one;
-- an adaptive ceiling local to the process: halved when a 429 arrives, climbing back
-  slowly while requests succeed (additive increase, multiplicative decrease), so a budget
+- an adaptive ceiling local to the process: cut by 30 % when 429s arrive, climbing back
+  by a tenth of the budget per second while requests succeed (additive increase,
+  multiplicative decrease), so a budget
   set too high, or other integrations eating the same limit, cost minutes and no account.
 """
 
@@ -70,7 +71,12 @@ class Pacer:
     # A reserved slot not used within half a spacing is dropped rather than sent late,
     # so late senders can never crowd a window beyond the budget.
     LATE_FRACTION = 0.5
-    DECREASE_COOLDOWN_S = 1.0  # one halving per burst of 429s, not one per 429
+    # One decrease per burst of 429s, not one per 429: a burst answers requests already
+    # sent at the old pace. Gentle steps, because a 429 can also be another integration's
+    # doing, or a passing spike on Stripe's side.
+    DECREASE_FACTOR = 0.7
+    DECREASE_COOLDOWN_S = 2.0
+    CLIMB_PER_S = 0.1  # of the budget, per second without a 429
 
     def __init__(
         self,
@@ -150,21 +156,21 @@ class Pacer:
             self._sleep(wait)
 
     def rate_limited(self) -> None:
-        """A 429 that was a rate limit: count it, and halve the ceiling once per burst."""
+        """A 429 that was a rate limit: count it, and lower the ceiling once per burst."""
         with self._lock:
             self._rate_limited += 1
             now = self._clock()
             if now - self._last_decrease >= self.DECREASE_COOLDOWN_S:
-                self._rate = max(self._min_rps, self._rate / 2)
+                self._rate = max(self._min_rps, self._rate * self.DECREASE_FACTOR)
                 self._lowest = min(self._lowest, self._rate)
                 self._last_decrease = now
             self._last_change = now
 
     def succeeded(self) -> None:
-        """Climb back by a twentieth of the budget per second without a 429."""
+        """Climb back by a tenth of the budget per second without a 429."""
         with self._lock:
             now = self._clock()
-            step = self.max_rps / 20 * max(0.0, now - self._last_change)
+            step = self.max_rps * self.CLIMB_PER_S * max(0.0, now - self._last_change)
             self._rate = min(self.max_rps, self._rate + step)
             self._last_change = now
 
