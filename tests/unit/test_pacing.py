@@ -78,16 +78,61 @@ def test_the_endpoint_limit_binds_only_when_tighter_than_the_budget() -> None:
     assert loose.now - 1_000.0 == pytest.approx(1.0)  # the budget of 20 binds
 
 
-def test_a_reservation_not_used_in_time_is_dropped_not_sent_late() -> None:
+class RecordingSlots(LocalSlots):
+    def __init__(self, time: FakeTime) -> None:
+        super().__init__(time.clock)
+        self.counts: list[int] = []
+
+    def reserve(self, key: str, count: int, spacing: float) -> float:
+        if key == GLOBAL:
+            self.counts.append(count)
+        return super().reserve(key, count, spacing)
+
+
+def test_a_lone_sender_reserves_one_slot_per_request() -> None:
+    """A Lambda instance sends one request at a time: a second slot would pass unused."""
     time = FakeTime()
-    paced = pacer(time, max_rps=10, reservation=4)
-    paced.acquire("/v1/balance")  # reserves 1, then reservations double
-    paced.acquire("/v1/balance")  # reserves 2: this slot and one at +0.1
-    time.now += 0.5  # the worker was busy: its spare slot is long past
+    slots = RecordingSlots(time)
+    paced = Pacer(10, slots=slots, reservation=4, clock=time.clock, sleep=time.sleep)
+    for _ in range(5):
+        paced.acquire("/v1/balance")
+        time.now += 0.3  # the request itself
+    assert slots.counts == [1, 1, 1, 1, 1]
+
+
+def test_waiting_threads_share_one_reservation_and_stale_slots_are_dropped() -> None:
+    time = FakeTime()
+    slots = RecordingSlots(time)
+    paced = Pacer(10, slots=slots, reservation=4, clock=time.clock, sleep=time.sleep)
+    paced._waiting = 3  # three other threads are waiting for a slot too
+    paced.acquire("/v1/balance")
+    paced._waiting = 0
+    sent = []
+    for _ in range(2):
+        paced.acquire("/v1/balance")
+        sent.append(time.now)
+    assert slots.counts == [4]  # one write bought four slots
+    assert sent == pytest.approx([1_000.1, 1_000.2])
+    time.now += 1.0  # the fourth slot (+0.3) is long past: dropped, never sent late
     before = time.now
     paced.acquire("/v1/balance")
-    assert time.now == before  # a fresh slot now, not the stale one
-    assert paced._reservation == 1  # waste shrinks the next reservation
+    assert slots.counts == [4, 1]
+    assert time.now == before
+
+
+def test_a_slot_woken_up_for_too_late_is_dropped_and_another_taken() -> None:
+    time = FakeTime()
+    overslept = [0.5]  # the process pauses half a second during its first wait
+
+    def sleep(seconds: float) -> None:
+        time.sleep(seconds + (overslept.pop() if overslept else 0.0))
+
+    slots = RecordingSlots(time)
+    slots.reserve(GLOBAL, 5, 0.1)  # another process holds the next half second
+    paced = Pacer(10, slots=slots, clock=time.clock, sleep=sleep)
+    paced.acquire("/v1/balance")  # due at +0.5, woken at +1.0: dropped
+    assert slots.counts == [5, 1, 1]
+    assert time.now == pytest.approx(1_001.0)  # sent at its fresh slot, on time
 
 
 def test_a_rate_limit_lowers_the_ceiling_once_per_burst_and_it_climbs_back() -> None:

@@ -71,6 +71,7 @@ class Pacer:
     # A reserved slot not used within half a spacing is dropped rather than sent late,
     # so late senders can never crowd a window beyond the budget.
     LATE_FRACTION = 0.5
+    LATE_RETRIES = 3
     # One decrease per burst of 429s, not one per 429: a burst answers requests already
     # sent at the old pace. Gentle steps, because a 429 can also be another integration's
     # doing, or a passing spike on Stripe's side.
@@ -96,7 +97,7 @@ class Pacer:
         self._shared = slots or LocalSlots(clock)
         self._local = LocalSlots(clock)
         self._max_reservation = max(1, reservation)
-        self._reservation = 1
+        self._waiting = 0
         self._min_rps = min(min_rps, max_rps)
         self._clock = clock
         self._sleep = sleep
@@ -119,28 +120,34 @@ class Pacer:
         latest = None if within is None else self._clock() + within
         with self._lock:
             ceiling = self._rate
-        self._wait_until(self._local.reserve("adaptive", 1, 1.0 / ceiling), latest)
-        if self.endpoint_rps < self.max_rps:
-            self._wait_until(self._shared.reserve(f"endpoint:{endpoint}", 1,
-                                                  1.0 / self.endpoint_rps), latest)
-        # The global slot last, so it is the one used on time.
-        self._wait_until(self._global_slot(), latest)
+            self._waiting += 1
+        try:
+            self._wait_until(self._local.reserve("adaptive", 1, 1.0 / ceiling), latest)
+            if self.endpoint_rps < self.max_rps:
+                self._wait_until(self._shared.reserve(f"endpoint:{endpoint}", 1,
+                                                      1.0 / self.endpoint_rps), latest)
+            # The global slot last, so it is the one used on time; a slot this thread woke
+            # up too late for (a pause of the process) is dropped, not sent late.
+            for _ in range(self.LATE_RETRIES):
+                slot = self._global_slot()
+                self._wait_until(slot, latest)
+                if self._clock() <= slot + self.spacing * self.LATE_FRACTION:
+                    return
+        finally:
+            with self._lock:
+                self._waiting -= 1
 
     def _global_slot(self) -> float:
         late = self.spacing * self.LATE_FRACTION
         with self._lock:
             now = self._clock()
-            wasted = False
             while self._reserved and self._reserved[0] + late < now:
                 self._reserved.popleft()
-                wasted = True
-            if wasted:
-                self._reservation = 1
             if self._reserved:
                 return self._reserved.popleft()
-            count = self._reservation
-            if not wasted:
-                self._reservation = min(self._max_reservation, self._reservation * 2)
+            # As many slots as threads are waiting for one: a process sending one request
+            # at a time (a Lambda instance) takes one, since a second would pass unused.
+            count = max(1, min(self._max_reservation, self._waiting))
         start = self._shared.reserve(GLOBAL, count, self.spacing)
         slots = [start + i * self.spacing for i in range(count)]
         with self._lock:
