@@ -9,7 +9,7 @@ import pytest
 
 from balance_guard.domain.findings import Finding, RuleCode
 from balance_guard.domain.policy import Policy, resolve_account_settings
-from balance_guard.domain.rules import evaluate
+from balance_guard.domain.rules import evaluate, lookback_start
 from balance_guard.domain.snapshot import (
     AccountSnapshot,
     BlockedRefund,
@@ -24,8 +24,9 @@ POLICY = Policy()
 
 
 def charge(amount: int, refunded: int = 0, days_ago: int = 1, currency: str = "cad",
-           ident: str = "ch_1") -> Charge:
-    created = datetime(2026, 8, 1, 12, tzinfo=UTC) - timedelta(days=days_ago)
+           ident: str = "ch_1", created: datetime | None = None) -> Charge:
+    if created is None:
+        created = datetime(2026, 8, 1, 12, tzinfo=UTC) - timedelta(days=days_ago)
     return Charge(id=ident, currency=currency, amount=amount, amount_refunded=refunded,
                   created=created)
 
@@ -59,7 +60,7 @@ def one(findings: list[Finding], code: RuleCode) -> Finding:
 
 def test_negative_available_balance_is_critical_for_its_magnitude() -> None:
     finding = one(run(snap(available={"cad": -12_345})), RuleCode.NEGATIVE_BALANCE)
-    assert finding.amount == 12_345
+    assert finding == Finding.of(RuleCode.NEGATIVE_BALANCE, "cad", 12_345, available=-12_345)
     assert finding.severity.value == "critical"
 
 
@@ -96,11 +97,10 @@ def test_capacity_equal_to_exposure_is_not_short() -> None:
 def test_capacity_one_cent_below_exposure_is_short() -> None:
     s = snap(available={"cad": 50_000}, minimum_balances={"cad": 30_000},
              prefund_available={"cad": 10_000}, charges=(charge(40_001),))
-    finding = one(run(s), RuleCode.REFUND_CAPACITY_SHORT)
-    assert finding.amount == 1
-    assert finding.details["exposure"] == 40_001
-    assert finding.details["capacity"] == 40_000
-    assert finding.details["cause"] == "minimum_below_exposure"
+    # C = min(A, M) + F = min(50 000, 30 000) + 10 000: one cent short of R = 40 001.
+    assert one(run(s), RuleCode.REFUND_CAPACITY_SHORT) == Finding.of(
+        RuleCode.REFUND_CAPACITY_SHORT, "cad", 1, exposure=40_001, capacity=40_000,
+        cause="minimum_below_exposure", available=50_000, prefund=10_000, minimum=30_000)
 
 
 def test_manual_payouts_count_the_whole_available_balance() -> None:
@@ -150,6 +150,30 @@ def test_no_exposure_means_no_shortfall() -> None:
     assert RuleCode.REFUND_CAPACITY_SHORT not in codes(run(snap(available={"cad": 0})))
 
 
+def test_no_exposure_means_no_shortfall_even_below_zero_prefunding() -> None:
+    # C = 0 + (-500) is below R = 0, but with nothing refundable there is nothing to protect.
+    s = snap(prefund_available={"cad": -500})
+    assert codes(run(s)) == {RuleCode.MIN_BALANCE_NOT_SET}
+
+
+def test_one_cent_of_exposure_without_capacity_is_one_cent_short() -> None:
+    findings = run(snap(charges=(charge(1),)))
+    assert one(findings, RuleCode.REFUND_CAPACITY_SHORT) == Finding.of(
+        RuleCode.REFUND_CAPACITY_SHORT, "cad", 1, exposure=1, capacity=0,
+        cause="no_minimum_balance", available=0, prefund=0, minimum=None)
+    # The suggested minimum covers that cent, rounded up to a whole 50 $.
+    assert one(findings, RuleCode.MIN_BALANCE_NOT_SET) == Finding.of(
+        RuleCode.MIN_BALANCE_NOT_SET, "cad", 5_000, exposure=1)
+
+
+def test_a_currency_without_an_available_balance_counts_zero_available() -> None:
+    # CAD appears only through its minimum balance: A is 0, so C = min(0, M) + F = 0.
+    s = snap(available={}, minimum_balances={"cad": 10_000}, charges=(charge(5_000),))
+    assert one(run(s), RuleCode.REFUND_CAPACITY_SHORT) == Finding.of(
+        RuleCode.REFUND_CAPACITY_SHORT, "cad", 5_000, exposure=5_000, capacity=0,
+        cause="balance_below_minimum", available=0, prefund=0, minimum=10_000)
+
+
 # -- exposure ----------------------------------------------------------------------------
 
 def test_exposure_uses_the_amount_still_refundable() -> None:
@@ -159,6 +183,19 @@ def test_exposure_uses_the_amount_still_refundable() -> None:
     s2 = snap(minimum_balances={"cad": 20_000}, available={"cad": 30_000},
               charges=(charge(100_000, refunded=75_000),))
     assert one(run(s2), RuleCode.MIN_BALANCE_BELOW_EXPOSURE).amount == 5_000
+
+
+def test_the_lookback_starts_at_midnight_utc_of_the_run_date_less_its_days() -> None:
+    assert lookback_start(AS_OF, 90) == datetime(2026, 5, 3, tzinfo=UTC)
+
+
+def test_a_charge_made_at_the_lookback_start_counts_and_one_just_before_does_not() -> None:
+    start = datetime(2026, 5, 3, tzinfo=UTC)  # 2026-08-01 less the 90 days of the policy
+    at_start = snap(minimum_balances={"cad": 0}, charges=(charge(99_000, created=start),))
+    assert one(run(at_start), RuleCode.REFUND_CAPACITY_SHORT).details["exposure"] == 99_000
+    before = snap(minimum_balances={"cad": 0},
+                  charges=(charge(99_000, created=start - timedelta(microseconds=1)),))
+    assert RuleCode.REFUND_CAPACITY_SHORT not in codes(run(before))
 
 
 def test_charges_older_than_the_lookback_do_not_count() -> None:
@@ -188,7 +225,8 @@ def test_exposure_is_per_currency() -> None:
 
 def test_missing_minimum_suggests_exposure_rounded_up_to_fifty() -> None:
     finding = one(run(snap(charges=(charge(123_456),))), RuleCode.MIN_BALANCE_NOT_SET)
-    assert finding.amount == 125_000  # 1 234,56 $ -> 1 250 $
+    # 1 234,56 $ -> 1 250 $
+    assert finding == Finding.of(RuleCode.MIN_BALANCE_NOT_SET, "cad", 125_000, exposure=123_456)
 
 
 def test_suggestion_already_on_a_fifty_is_kept() -> None:
@@ -236,7 +274,10 @@ def test_minimum_plus_prefund_equal_to_exposure_is_enough() -> None:
 def test_minimum_plus_prefund_below_exposure_says_by_how_much() -> None:
     s = snap(minimum_balances={"cad": 30_000}, prefund_available={"cad": 5_000},
              available={"cad": 90_000}, charges=(charge(40_000),))
-    assert one(run(s), RuleCode.MIN_BALANCE_BELOW_EXPOSURE).amount == 5_000
+    # M + F = 30 000 + 5 000 leaves 5 000 of R = 40 000 uncovered.
+    assert one(run(s), RuleCode.MIN_BALANCE_BELOW_EXPOSURE) == Finding.of(
+        RuleCode.MIN_BALANCE_BELOW_EXPOSURE, "cad", 5_000, exposure=40_000, minimum=30_000,
+        prefund=5_000)
 
 
 # -- prefunding ---------------------------------------------------------------------------
@@ -248,8 +289,15 @@ def previous(level: int | None) -> PreviousCheck:
 
 def test_prefund_emptied_since_last_check_is_depleted_at_previous_level() -> None:
     findings = run(snap(prefund_available={"cad": 0}), previous(25_000))
-    assert one(findings, RuleCode.PREFUND_DEPLETED).amount == 25_000
-    assert one(findings, RuleCode.PREFUND_USED).amount == 25_000
+    assert one(findings, RuleCode.PREFUND_DEPLETED) == Finding.of(
+        RuleCode.PREFUND_DEPLETED, "cad", 25_000, target=None, previous=25_000)
+    assert one(findings, RuleCode.PREFUND_USED) == Finding.of(
+        RuleCode.PREFUND_USED, "cad", 25_000, previous=25_000, prefund=0)
+
+
+def test_prefund_emptied_from_one_cent_is_depleted() -> None:
+    finding = one(run(snap(prefund_available={"cad": 0}), previous(1)), RuleCode.PREFUND_DEPLETED)
+    assert finding == Finding.of(RuleCode.PREFUND_DEPLETED, "cad", 1, target=None, previous=1)
 
 
 def test_prefund_never_funded_and_no_target_is_not_depleted() -> None:
@@ -259,14 +307,27 @@ def test_prefund_never_funded_and_no_target_is_not_depleted() -> None:
 
 def test_empty_prefund_with_target_is_depleted_at_target() -> None:
     s = snap(metadata={"balance_guard_prefund_target_cad": "50000"})
-    finding = one(run(s), RuleCode.PREFUND_DEPLETED)
-    assert finding.amount == 50_000
+    findings = run(s)
+    assert one(findings, RuleCode.PREFUND_DEPLETED) == Finding.of(
+        RuleCode.PREFUND_DEPLETED, "cad", 50_000, target=50_000, previous=None)
+    # Empty is told once, as depleted: not also as below its target.
+    assert RuleCode.PREFUND_BELOW_TARGET not in codes(findings)
 
 
 def test_prefund_below_target_asks_for_the_difference() -> None:
     s = snap(metadata={"balance_guard_prefund_target_cad": "50000"},
              prefund_available={"cad": 49_999})
-    assert one(run(s), RuleCode.PREFUND_BELOW_TARGET).amount == 1
+    assert one(run(s), RuleCode.PREFUND_BELOW_TARGET) == Finding.of(
+        RuleCode.PREFUND_BELOW_TARGET, "cad", 1, target=50_000, prefund=49_999)
+
+
+def test_one_cent_of_prefunding_is_below_target_not_depleted() -> None:
+    s = snap(metadata={"balance_guard_prefund_target_cad": "50000"},
+             prefund_available={"cad": 1})
+    findings = run(s)
+    assert one(findings, RuleCode.PREFUND_BELOW_TARGET) == Finding.of(
+        RuleCode.PREFUND_BELOW_TARGET, "cad", 49_999, target=50_000, prefund=1)
+    assert RuleCode.PREFUND_DEPLETED not in codes(findings)
 
 
 def test_prefund_at_target_is_fine() -> None:
@@ -280,8 +341,8 @@ def test_prefund_at_target_is_fine() -> None:
 def test_prefund_drop_is_reported_once_per_drop() -> None:
     finding = one(run(snap(prefund_available={"cad": 15_000}), previous(25_000)),
                   RuleCode.PREFUND_USED)
-    assert finding.amount == 10_000
-    assert finding.details == {"previous": 25_000, "prefund": 15_000}
+    assert finding == Finding.of(RuleCode.PREFUND_USED, "cad", 10_000, previous=25_000,
+                                 prefund=15_000)
 
 
 def test_prefund_unchanged_or_risen_is_not_used() -> None:
@@ -293,6 +354,13 @@ def test_prefund_unchanged_or_risen_is_not_used() -> None:
 
 def test_first_check_has_no_previous_level() -> None:
     assert RuleCode.PREFUND_USED not in codes(run(snap(prefund_available={"cad": 15_000})))
+
+
+def test_levels_without_a_check_date_are_no_previous_check() -> None:
+    undated = PreviousCheck(checked_on=None, prefund_available={"cad": 25_000})
+    found = codes(run(snap(prefund_available={"cad": 0}), undated))
+    assert RuleCode.PREFUND_USED not in found
+    assert RuleCode.PREFUND_DEPLETED not in found
 
 
 # -- PAYOUTS_DISABLED --------------------------------------------------------------------
