@@ -28,7 +28,7 @@ NAME = "4 cold start"
 def _module() -> str:
     if HANDLER.exists():
         return "functions.check_account.app"
-    return "balance_guard.runner, balance_guard.account_check"
+    return "balance_guard.check.runner, balance_guard.check.account"
 
 
 def _python(code: str, *flags: str) -> subprocess.CompletedProcess[str]:

@@ -21,13 +21,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from balance_guard.adapters.state_store import SqliteStateStore
-from balance_guard.adapters.stripe_reader import PlatformError, StripeReader
-from balance_guard.bench import synthetic_platform
-from balance_guard.cli import main
+from balance_guard.check.state_store import SqliteStateStore
+from balance_guard.cli.main import main
 from balance_guard.domain.ledger import AccountState
 from balance_guard.sandbox.faults import FaultPlan
 from balance_guard.sandbox.server import Sandbox
+from balance_guard.sandbox.synthetic import synthetic_platform
+from balance_guard.stripe.reader import PlatformError, StripeReader
 from tests.bench.helpers import prewarm, run
 from tests.bench.support import BenchLog
 

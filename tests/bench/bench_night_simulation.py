@@ -35,12 +35,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from balance_guard.adapters.pacing import STRIPE_ENDPOINT_RPS, LocalSlots, Pacer, endpoint_of
-from balance_guard.adapters.state_store import SqliteStateStore
-from balance_guard.adapters.stripe_reader import PAGE_SIZE
-from balance_guard.bench import synthetic_platform
+from balance_guard.check.state_store import SqliteStateStore
 from balance_guard.sandbox.app import busiest_second
 from balance_guard.sandbox.server import Sandbox
+from balance_guard.sandbox.synthetic import synthetic_platform
+from balance_guard.stripe.pacing import STRIPE_ENDPOINT_RPS, LocalSlots, Pacer, endpoint_of
+from balance_guard.stripe.reader import PAGE_SIZE
 from tests.bench.helpers import check_failed, prewarm, run
 from tests.bench.support import BenchLog
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from balance_guard.adapters.state_store import SqliteStateStore
-from balance_guard.bench import charges_per_day, synthetic_platform
+from balance_guard.check.state_store import SqliteStateStore
 from balance_guard.sandbox.server import Sandbox
+from balance_guard.sandbox.synthetic import charges_per_day, synthetic_platform
 from tests.bench.helpers import Night, check_failed, prewarm, run
 from tests.bench.support import BenchLog
 

@@ -36,15 +36,15 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from balance_guard.account_check import check_account
-from balance_guard.adapters.pacing import OutOfTimeError
-from balance_guard.adapters.stripe_models import StripeAccount
-from balance_guard.adapters.stripe_reader import PlatformError, StripeReader
 from balance_guard.aws.budget import BudgetStats, DynamoSlots
 from balance_guard.aws.runtime import RESERVATION
-from balance_guard.bench import synthetic_platform
+from balance_guard.check.account import check_account
 from balance_guard.domain.ledger import AccountState
 from balance_guard.sandbox.server import Sandbox
+from balance_guard.sandbox.synthetic import synthetic_platform
+from balance_guard.stripe.models import StripeAccount
+from balance_guard.stripe.pacing import OutOfTimeError
+from balance_guard.stripe.reader import PlatformError, StripeReader
 from tests.bench.helpers import POLICY, by_endpoint, prewarm, unthrottled
 from tests.bench.support import BenchLog
 from tests.integration.test_aws_budget import Serialized

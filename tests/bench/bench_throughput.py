@@ -30,10 +30,10 @@ from pathlib import Path
 
 import pytest
 
-from balance_guard.adapters.state_store import SqliteStateStore
-from balance_guard.bench import synthetic_platform
+from balance_guard.check.state_store import SqliteStateStore
 from balance_guard.sandbox.faults import FaultKind, FaultPlan
 from balance_guard.sandbox.server import Sandbox
+from balance_guard.sandbox.synthetic import synthetic_platform
 from tests.bench.helpers import (
     Night,
     check_failed,

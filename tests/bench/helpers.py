@@ -9,14 +9,14 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from balance_guard.adapters.state_store import SqliteStateStore
-from balance_guard.adapters.stripe_reader import StripeReader
+from balance_guard.check.runner import RunOptions, run_night
+from balance_guard.check.state_store import SqliteStateStore
 from balance_guard.domain.policy import Policy
-from balance_guard.report import Report
-from balance_guard.runner import RunOptions, run_night
+from balance_guard.report.model import Report
 from balance_guard.sandbox.app import RecordedRequest
 from balance_guard.sandbox.faults import FaultPlan
 from balance_guard.sandbox.server import Sandbox
+from balance_guard.stripe.reader import StripeReader
 
 POLICY = Policy()
 

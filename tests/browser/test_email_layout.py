@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from balance_guard.domain.findings import Finding, RuleCode, most_severe_first
-from balance_guard.emails.digest import render_digest
-from balance_guard.emails.render import render_account_email
-from balance_guard.report import AccountReport, Report, ReserveRelease, totals_of
+from balance_guard.notify.digest import render_digest
+from balance_guard.notify.render import render_account_email
+from balance_guard.report.model import AccountReport, Report, ReserveRelease, totals_of
 
 pytestmark = pytest.mark.browser
 

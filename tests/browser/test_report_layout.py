@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from balance_guard.cli import main
+from balance_guard.cli.main import main
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

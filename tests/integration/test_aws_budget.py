@@ -15,8 +15,8 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from balance_guard.adapters.pacing import LocalSlots, Pacer
 from balance_guard.aws.budget import TTL_S, DynamoSlots
+from balance_guard.stripe.pacing import LocalSlots, Pacer
 from tests.integration.test_aws_handlers import TABLE, create_table
 
 NOW = 1_785_600_000.0  # 2026-08-01T16:00:00Z

@@ -13,8 +13,6 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from balance_guard.adapters.notification_log import CLAIM_LEASE_ENV, ClaimLeaseError
-from balance_guard.adapters.stripe_models import StripeAccount
 from balance_guard.aws import dynamo
 from balance_guard.aws.dynamo import (
     QUEUED,
@@ -33,8 +31,10 @@ from balance_guard.aws.dynamo import (
 from balance_guard.domain.findings import Finding, RuleCode
 from balance_guard.domain.ledger import AccountState
 from balance_guard.domain.policy import Policy
-from balance_guard.notify import Notifier
-from balance_guard.report import AccountReport, EmailRecord
+from balance_guard.notify.notifier import Notifier
+from balance_guard.notify.send_log import CLAIM_LEASE_ENV, ClaimLeaseError
+from balance_guard.report.model import AccountReport, EmailRecord
+from balance_guard.stripe.models import StripeAccount
 from tests.integration.test_aws_handlers import TABLE, create_table
 from tests.unit.test_notify import EN, RecordingSender
 from tests.unit.test_notify import account as notify_account

@@ -27,11 +27,11 @@ from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID  # type: ignore[attr-defined]
 from moto.ses.models import ses_backends
 
-from balance_guard.adapters.stripe_reader import PlatformError
 from balance_guard.aws import handlers
 from balance_guard.aws.runtime import Runtime, install
 from balance_guard.aws.settings import Settings
-from balance_guard.report import Report
+from balance_guard.report.model import Report
+from balance_guard.stripe.reader import PlatformError
 from tests.integration.conftest import KEY, account, scenario
 
 ROOT = Path(__file__).resolve().parents[2]

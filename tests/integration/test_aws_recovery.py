@@ -17,13 +17,13 @@ import pytest
 from botocore.exceptions import ClientError, ConnectTimeoutError, ReadTimeoutError
 from botocore.stub import Stubber
 
-from balance_guard.adapters.ses import SesSender
-from balance_guard.adapters.stripe_reader import PlatformError
 from balance_guard.aws import handlers
 from balance_guard.aws.dynamo import QUEUED, Lease, RunRecord
 from balance_guard.aws.messages import PlanRequest
 from balance_guard.aws.sending import is_temporary
-from balance_guard.emails.sender import RecipientRejectedError, SendError
+from balance_guard.notify.sender import RecipientRejectedError, SendError
+from balance_guard.notify.ses import SesSender
+from balance_guard.stripe.reader import PlatformError
 from tests.integration.conftest import KEY, account, scenario
 from tests.integration.test_aws_handlers import (
     AS_OF,

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from balance_guard.cli import main
+from balance_guard.cli.main import main
 from tests.integration.conftest import KEY, account, scenario
 
 AS_OF = "2026-08-01"

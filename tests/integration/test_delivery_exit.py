@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 import balance_guard
-from balance_guard.adapters.outbox import OutboxSender
-from balance_guard.cli import main
-from balance_guard.notify import Notifier
+from balance_guard.cli.main import main
+from balance_guard.notify.notifier import Notifier
+from balance_guard.notify.outbox import OutboxSender
 from tests.integration.conftest import KEY, account, scenario
 
 AS_OF = "2026-08-01"
@@ -106,8 +106,8 @@ CODE = str(Path(balance_guard.__file__).resolve().parents[1])
 # started writing its first email, and takes a while per email, as a mail service does.
 TERMINATED_AT_FIRST_SEND = """
 import os, signal, sys, time
-from balance_guard.adapters.outbox import OutboxSender
-from balance_guard.cli import main
+from balance_guard.notify.outbox import OutboxSender
+from balance_guard.cli.main import main
 
 write = OutboxSender.send
 def send(self, message):
@@ -165,7 +165,7 @@ def test_an_unexpected_error_is_one_line_without_verbose(
     def bug(*args: Any, **kwargs: Any) -> None:
         raise KeyError("a bug of ours")
 
-    monkeypatch.setattr("balance_guard.commands.print_summary", bug)
+    monkeypatch.setattr("balance_guard.cli.commands.print_summary", bug)
     assert run(serve(scenario(HEALTHY)), tmp_path) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1] == ("balance-guard: internal error: KeyError: 'a bug of ours' "

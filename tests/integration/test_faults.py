@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from balance_guard.cli import main
+from balance_guard.cli.main import main
 from balance_guard.sandbox.scenario import load_scenario
 
 

@@ -48,8 +48,8 @@ RUN_TIMEOUT_S = 60
 # it, once the send is claimed ("before").
 CLI_WITH_OUTBOX = """
 import os, signal, sys, time
-from balance_guard.adapters.outbox import OutboxSender
-from balance_guard.cli import main
+from balance_guard.notify.outbox import OutboxSender
+from balance_guard.cli.main import main
 
 write, mode = OutboxSender.send, sys.argv.pop(1)
 def send(self, message):

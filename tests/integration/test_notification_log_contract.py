@@ -16,14 +16,14 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from balance_guard.adapters.notification_log import (
+from balance_guard.aws.dynamo import DynamoNotificationLog
+from balance_guard.domain.notification import SentRecord
+from balance_guard.notify.send_log import (
     NotificationLog,
     SendStatus,
     SqliteNotificationLog,
 )
-from balance_guard.aws.dynamo import DynamoNotificationLog
-from balance_guard.domain.notification import SentRecord
-from balance_guard.report import EmailRecord
+from balance_guard.report.model import EmailRecord
 from tests.integration.test_aws_handlers import TABLE, create_table
 
 AUG1 = date(2026, 8, 1)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from balance_guard.cli import main
+from balance_guard.cli.main import main
 from tests.integration.conftest import KEY, account, scenario
 
 AS_OF = "2026-08-01"
@@ -347,7 +347,7 @@ def test_check_does_not_move_the_nightly_baseline(serve: Any, tmp_path: Path) ->
     code = main(["check", "acct_healthy01", "--stripe-api-base", sandbox.base_url,
                  "--api-key", KEY, "--as-of", AS_OF, "--state", str(state)])
     assert code == 0
-    from balance_guard.adapters.state_store import SqliteStateStore
+    from balance_guard.check.state_store import SqliteStateStore
 
     assert SqliteStateStore(state).load("acct_healthy01").cursor is None
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from balance_guard.cli import main
+from balance_guard.cli.main import main
 from balance_guard.domain.findings import CapacityShortCause, RuleCode
 
 

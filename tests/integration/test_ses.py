@@ -16,14 +16,14 @@ from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID  # type: ignore[attr-defined]
 from moto.ses.models import ses_backends
 
-from balance_guard.adapters.notification_log import SqliteNotificationLog
-from balance_guard.adapters.ses import SesSender
 from balance_guard.domain.findings import Finding, RuleCode
 from balance_guard.domain.policy import AccountSettings, Locale, Policy
-from balance_guard.emails.render import build_message, render_account_email
-from balance_guard.emails.sender import RecipientRejectedError, SendError
-from balance_guard.notify import Notifier
-from balance_guard.report import AccountReport
+from balance_guard.notify.notifier import Notifier
+from balance_guard.notify.render import build_message, render_account_email
+from balance_guard.notify.send_log import SqliteNotificationLog
+from balance_guard.notify.sender import RecipientRejectedError, SendError
+from balance_guard.notify.ses import SesSender
+from balance_guard.report.model import AccountReport
 
 if TYPE_CHECKING:
     from mypy_boto3_sesv2 import SESV2Client

@@ -6,19 +6,19 @@ from typing import Any
 
 import pytest
 
-from balance_guard.account_check import evaluate_account
-from balance_guard.adapters.stripe_models import (
+from balance_guard.check.account import evaluate_account
+from balance_guard.check.snapshot_builder import StripeAccountData, build_snapshot, hold_of, plan_of
+from balance_guard.domain.findings import RuleCode
+from balance_guard.domain.ledger import AccountState
+from balance_guard.domain.policy import Policy
+from balance_guard.domain.snapshot import AccountSnapshot, Interval, PayoutSchedule, ReserveHold
+from balance_guard.stripe.models import (
     StripeAccount,
     StripeBalance,
     StripeBalanceSettings,
     StripeReserveHold,
     StripeReservePlan,
 )
-from balance_guard.domain.findings import RuleCode
-from balance_guard.domain.ledger import AccountState
-from balance_guard.domain.policy import Policy
-from balance_guard.domain.snapshot import AccountSnapshot, Interval, PayoutSchedule, ReserveHold
-from balance_guard.snapshot_builder import StripeAccountData, build_snapshot, hold_of, plan_of
 
 AS_OF = date(2026, 8, 1)
 

@@ -41,7 +41,7 @@ from balance_guard.domain.rules import (
     prefund_findings,
 )
 from balance_guard.domain.snapshot import AccountSnapshot, BlockedRefund, PreviousCheck, ReserveHold
-from balance_guard.emails.strings import STRINGS
+from balance_guard.notify.strings import STRINGS
 
 FIELDS = tuple(RuleText.model_fields)
 # Written for every rule; `finding_action` only where the action names a figure.

@@ -7,8 +7,8 @@ import argparse
 
 import pytest
 
-from balance_guard import simulate
-from balance_guard.cli import build_parser, main
+from balance_guard.cli import simulate
+from balance_guard.cli.main import build_parser, main
 
 SUBCOMMANDS = ("run", "check", "explain", "sandbox", "reserve-simulate")
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 import io
 from datetime import date
 
-from balance_guard.console import print_account_table, print_summary
+from balance_guard.cli.console import print_account_table, print_summary
 from balance_guard.domain.findings import Finding, RuleCode
-from balance_guard.report import AccountReport, Report, totals_of
+from balance_guard.report.model import AccountReport, Report, totals_of
 
 HOSTILE = "Tour [/oops] Nord [link=https://evil.example]clic[/link]"
 

@@ -6,7 +6,7 @@ import unicodedata
 
 import pytest
 
-from balance_guard.display import displayable
+from balance_guard.text.display import displayable
 
 BIDI_CONTROLS = [chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A),
                                   0x200E, 0x200F, 0x061C)]

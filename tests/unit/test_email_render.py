@@ -19,7 +19,7 @@ from balance_guard.domain.catalog import (
     Context,
 )
 from balance_guard.domain.findings import CapacityShortCause, Finding, RuleCode, most_severe_first
-from balance_guard.emails.render import (
+from balance_guard.notify.render import (
     RenderedEmail,
     build_message,
     placeholder_values,
@@ -27,8 +27,8 @@ from balance_guard.emails.render import (
     reply_to_header,
     subject_for,
 )
-from balance_guard.emails.strings import STRINGS
-from balance_guard.report import AccountReport, ReserveRelease
+from balance_guard.notify.strings import STRINGS
+from balance_guard.report.model import AccountReport, ReserveRelease
 
 AS_OF = date(2026, 8, 1)
 DOCS = "https://help.example.com"

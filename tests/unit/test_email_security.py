@@ -9,19 +9,19 @@ from pathlib import Path
 
 import pytest
 
-from balance_guard.adapters.notification_log import SqliteNotificationLog
-from balance_guard.adapters.outbox import OutboxSender
 from balance_guard.domain.findings import Finding, RuleCode
 from balance_guard.domain.policy import AccountSettings, Locale, Policy
-from balance_guard.emails.digest import render_digest
-from balance_guard.emails.render import (
+from balance_guard.notify.digest import render_digest
+from balance_guard.notify.notifier import Notifier
+from balance_guard.notify.outbox import OutboxSender
+from balance_guard.notify.render import (
     build_message,
     clean_text,
     render_account_email,
     reply_to_header,
 )
-from balance_guard.notify import Notifier
-from balance_guard.report import AccountReport, Report, totals_of
+from balance_guard.notify.send_log import SqliteNotificationLog
+from balance_guard.report.model import AccountReport, Report, totals_of
 
 AS_OF = date(2026, 8, 1)
 NEGATIVE = Finding.of(RuleCode.NEGATIVE_BALANCE, "cad", 10_000, available=-10_000)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from balance_guard.domain.catalog import CAUSES, entry
-from balance_guard.domain.findings import CapacityShortCause, RuleCode
-from balance_guard.explain import (
+from balance_guard.cli.explain import (
     UnknownLanguageError,
     UnknownRuleError,
     parse_code,
     render_explain,
 )
+from balance_guard.domain.catalog import CAUSES, entry
+from balance_guard.domain.findings import CapacityShortCause, RuleCode
 
 BASE = "https://help.example.com"
 

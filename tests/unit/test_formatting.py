@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from balance_guard.formatting import babel_locale, format_day, format_money
+from balance_guard.text.formatting import babel_locale, format_day, format_money
 
 
 def plain(text: str) -> str:

@@ -24,15 +24,15 @@ import stripe
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from balance_guard.account_check import check_account
-from balance_guard.adapters.stripe_reader import StripeReader
-from balance_guard.display import displayable
+from balance_guard.check.account import check_account
 from balance_guard.domain.findings import Finding, RuleCode
 from balance_guard.domain.ledger import AccountState
 from balance_guard.domain.policy import Policy
-from balance_guard.emails.recipients import resolve_recipients
-from balance_guard.emails.render import RenderedEmail, build_message, render_account_email
-from balance_guard.report import AccountReport
+from balance_guard.notify.recipients import resolve_recipients
+from balance_guard.notify.render import RenderedEmail, build_message, render_account_email
+from balance_guard.report.model import AccountReport
+from balance_guard.stripe.reader import StripeReader
+from balance_guard.text.display import displayable
 
 AS_OF = date(2026, 8, 1)
 NOW = datetime(2026, 8, 1, 6, 0, tzinfo=UTC)

@@ -24,7 +24,7 @@ from balance_guard.domain.notification import (
 )
 from balance_guard.domain.policy import Policy
 from balance_guard.domain.rules import CurrencyPosition, capacity_findings
-from balance_guard.report import ReserveRelease
+from balance_guard.report.model import ReserveRelease
 
 POLICY = Policy()
 DAY1 = date(2026, 8, 1)

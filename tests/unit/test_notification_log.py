@@ -14,20 +14,20 @@ from pathlib import Path
 
 import pytest
 
-from balance_guard.adapters.notification_log import (
+from balance_guard.check.state_store import SqliteStateStore
+from balance_guard.config import ConfigError
+from balance_guard.domain.ledger import AccountState
+from balance_guard.domain.notification import SentRecord
+from balance_guard.domain.policy import Policy
+from balance_guard.notify.delivery import build_notifier
+from balance_guard.notify.send_log import (
     CLAIM_LEASE_ENV,
     DEFAULT_CLAIM_LEASE_S,
     ClaimLeaseError,
     SqliteNotificationLog,
     claim_lease_seconds,
 )
-from balance_guard.adapters.state_store import SqliteStateStore
-from balance_guard.config import ConfigError
-from balance_guard.delivery import build_notifier
-from balance_guard.domain.ledger import AccountState
-from balance_guard.domain.notification import SentRecord
-from balance_guard.domain.policy import Policy
-from balance_guard.report import EmailRecord
+from balance_guard.report.model import EmailRecord
 
 AUG1 = date(2026, 8, 1)
 EMAIL = EmailRecord(to=["admin@example.com"], subject="Building: title", message_id="<1@x>")

@@ -13,13 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from balance_guard.adapters.notification_log import SqliteNotificationLog
-from balance_guard.adapters.outbox import OutboxSender
-from balance_guard.delivery import LocalDelivery, build_notifier
 from balance_guard.domain.findings import Finding, RuleCode
 from balance_guard.domain.notification import SentRecord
 from balance_guard.domain.policy import AccountSettings, Locale, Policy
-from balance_guard.notify import (
+from balance_guard.notify.delivery import LocalDelivery, build_notifier
+from balance_guard.notify.notifier import (
     DIGEST_REF,
     DigestInFlightError,
     Notifier,
@@ -28,7 +26,9 @@ from balance_guard.notify import (
     SendError,
     StopSignal,
 )
-from balance_guard.report import AccountReport, EmailRecord, Report, totals_of
+from balance_guard.notify.outbox import OutboxSender
+from balance_guard.notify.send_log import SqliteNotificationLog
+from balance_guard.report.model import AccountReport, EmailRecord, Report, totals_of
 
 AS_OF = date(2026, 8, 1)
 SHORT = Finding.of(RuleCode.REFUND_CAPACITY_SHORT, "cad", 182_000, exposure=240_000,

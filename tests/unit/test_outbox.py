@@ -7,8 +7,8 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 
-from balance_guard.adapters.outbox import OutboxSender, file_token
-from balance_guard.emails.render import REF_HEADER, RenderedEmail, build_message
+from balance_guard.notify.outbox import OutboxSender, file_token
+from balance_guard.notify.render import REF_HEADER, RenderedEmail, build_message
 
 AS_OF = date(2026, 8, 1)
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import stripe
 
-from balance_guard.adapters.pacing import (
+from balance_guard.stripe.pacing import (
     GLOBAL,
     LocalSlots,
     OutOfTimeError,

@@ -7,8 +7,8 @@ from email import message_from_bytes, policy
 
 import pytest
 
-from balance_guard.emails.recipients import resolve_recipients
-from balance_guard.emails.render import RenderedEmail, build_message
+from balance_guard.notify.recipients import resolve_recipients
+from balance_guard.notify.render import RenderedEmail, build_message
 
 
 def test_metadata_addresses_come_before_the_account_email() -> None:

@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 import pytest
 
-from balance_guard.redaction import REDACTED, RedactingFilter, redact, register_secret
+from balance_guard.stripe.redaction import REDACTED, RedactingFilter, redact, register_secret
 
 KEY = "sk_live_51Redaction0Test9Key8Value"
 BODY = KEY.removeprefix("sk_live_")

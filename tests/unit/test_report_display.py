@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import io
 
-from balance_guard.console import print_account_table
+from balance_guard.cli.console import print_account_table
 from balance_guard.domain.findings import Finding, RuleCode
-from balance_guard.report import AccountReport
+from balance_guard.report.model import AccountReport
 
 HOSTILE = "Tour\x1b[31m Rouge\x00\u202eexe.txt"
 

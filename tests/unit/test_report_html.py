@@ -4,8 +4,8 @@ from datetime import date
 
 from balance_guard.domain.findings import Finding, RuleCode
 from balance_guard.domain.policy import Policy
-from balance_guard.report import AccountReport, Report, totals_of
-from balance_guard.report_html import render_report_html
+from balance_guard.report.html import render_report_html
+from balance_guard.report.model import AccountReport, Report, totals_of
 
 
 def report_of(*accounts: AccountReport) -> Report:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from balance_guard.cli import build_parser
+from balance_guard.cli.main import build_parser
 from balance_guard.sandbox.app import RecordedRequest, Reply, SandboxApp, busiest_second
 from balance_guard.sandbox.faults import (
     ALL_FAULTS,

@@ -10,9 +10,7 @@ from pathlib import Path
 import pytest
 from babel.numbers import format_currency
 
-from balance_guard.domain.money import to_major
-from balance_guard.domain.reserves import card_fee, reserved_part
-from balance_guard.simulate import (
+from balance_guard.cli.simulate import (
     FeeRule,
     SimulationInputError,
     add_parser,
@@ -20,8 +18,10 @@ from balance_guard.simulate import (
     parse_fee_rule,
     parse_major,
 )
+from balance_guard.domain.money import to_major
+from balance_guard.domain.reserves import card_fee, reserved_part
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "balance_guard" / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "balance_guard" / "cli" / "examples"
 SOURCE_CSV = EXAMPLES / "reserve_transactions.csv"
 ROLLING_CSV = EXAMPLES / "reserve_transactions_rolling.csv"
 NBSP = "\u00a0"
@@ -65,7 +65,7 @@ def test_fixed_reserve_timeline_in_french(capsys: pytest.CaptureFixture[str]) ->
     code, out, _ = run_cli(capsys, *FIXED, "--locale", "fr")
     assert code == 0
     assert f"Réserve fixe de 25{NBSP}% sur le montant net" in out
-    # Amounts as the emails write them (balance_guard.formatting): USD in French reads
+    # Amounts as the emails write them (balance_guard.text.formatting): USD in French reads
     # "48,47 $ US" for a US account too.
     assert (f"  Mis en réserve{NNBSP}: 48,47{NBSP}${NBSP}US "
             f"(en réserve{NNBSP}: 72,67{NBSP}${NBSP}US)\n") in out

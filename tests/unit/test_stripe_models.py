@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from balance_guard.adapters.stripe_models import (
+from balance_guard.stripe.models import (
     StripeAccount,
     StripeBalance,
     StripeBalanceSettings,

@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 import stripe
 
-from balance_guard.adapters.stripe_reader import (
+from balance_guard.stripe.reader import (
     MAX_PAGES,
     PLATFORM_REFUSALS,
     Listing,

@@ -20,8 +20,6 @@ import pytest
 from cfnlint.api import lint_file
 from cfnlint.decode import cfn_yaml
 
-from balance_guard.adapters.pacing import RetryPolicy
-from balance_guard.adapters.stripe_reader import StripeReader
 from balance_guard.aws.handlers import (
     CHECK_RECORD_BUDGET_MS,
     DEAD_LETTER_RECORD_BUDGET_MS,
@@ -34,6 +32,8 @@ from balance_guard.aws.handlers import (
 from balance_guard.aws.messages import CheckMessage, DigestRequest, PlanRequest
 from balance_guard.aws.runtime import IDEMPOTENCY_TTL_S, RESERVATION
 from balance_guard.aws.settings import DEFAULT_MAX_RECEIVES, DEFAULT_MAX_RPS
+from balance_guard.stripe.pacing import RetryPolicy
+from balance_guard.stripe.reader import StripeReader
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"

@@ -33,16 +33,16 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from balance_guard.adapters.notification_log import (
+from balance_guard.domain.ledger import AccountState
+from balance_guard.domain.notification import SentRecord
+from balance_guard.notify.send_log import (
     Clock,
     SendStatus,
     claim_lease_seconds,
     send_status,
 )
-from balance_guard.adapters.stripe_models import StripeAccount
-from balance_guard.domain.ledger import AccountState
-from balance_guard.domain.notification import SentRecord
-from balance_guard.report import AccountReport, EmailRecord
+from balance_guard.report.model import AccountReport, EmailRecord
+from balance_guard.stripe.models import StripeAccount
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -53,12 +53,12 @@ from balance_guard.aws.queue import send_all
 from balance_guard.aws.runtime import Runtime, runtime
 from balance_guard.aws.sending import TemporarySendError
 from balance_guard.domain.findings import Finding, RuleCode
-from balance_guard.report import AccountReport, Report, totals_of
+from balance_guard.report.model import AccountReport, Report, totals_of
 
 if TYPE_CHECKING:
-    from balance_guard.account_check import AccountCheck
-    from balance_guard.adapters.stripe_models import StripeAccount
-    from balance_guard.adapters.stripe_reader import StripeReader
+    from balance_guard.check.account import AccountCheck
+    from balance_guard.stripe.models import StripeAccount
+    from balance_guard.stripe.reader import StripeReader
 
 logger = Logger()
 # The template sets the namespace; a missing variable must not fail the flush of a run.
@@ -194,7 +194,7 @@ def plan_run(event: dict[str, Any] | None, context: LambdaContext) -> dict[str, 
 def _list_accounts(rt: Runtime) -> tuple[list[StripeAccount], list[AccountReport], int]:
     """The platform's accounts, the failed reports of those Stripe sent malformed, and the
     Stripe requests it took. Raises PlatformError."""
-    from balance_guard.adapters.stripe_reader import PlatformError
+    from balance_guard.stripe.reader import PlatformError
 
     reader = rt.reader()
     before = reader.request_count
@@ -377,7 +377,7 @@ def check_message(message: CheckMessage, rt: Runtime, attempts: int = 1,
     throttling or outage) unless `final`, the queue's last delivery: the account is then
     recorded CHECK_FAILED with its cause, and a temporary email failure is a notice.
     """
-    from balance_guard.runner import RunOptions, check_and_store
+    from balance_guard.check.runner import RunOptions, check_and_store
 
     account = rt.ledger.account(message.run_id, message.account_id)
     if account is None:

@@ -25,9 +25,9 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_sqs import SQSClient
 
-    from balance_guard.adapters.stripe_reader import StripeReader
     from balance_guard.aws.sending import RetryableSender
-    from balance_guard.notify import Notifier
+    from balance_guard.notify.notifier import Notifier
+    from balance_guard.stripe.reader import StripeReader
 
 IDEMPOTENCY_PK = "IDEMPOTENCY#check_account"
 # Long enough for any redelivery of a night's message (SQS keeps them four days).
@@ -134,8 +134,8 @@ class Runtime:
         """One paced reader per key, reused by warm invocations; a rotated key (seen once
         Parameters' cache expires) gets a new one. Every process of the stack draws its
         requests from one budget of STRIPE_MAX_RPS held in the state table."""
-        from balance_guard.adapters.stripe_reader import StripeReader
         from balance_guard.aws.budget import DynamoSlots
+        from balance_guard.stripe.reader import StripeReader
 
         key = self.settings.stripe_key()
         slot = hashlib.sha256(key.encode()).hexdigest()
@@ -151,15 +151,15 @@ class Runtime:
     @cached_property
     def email_sender(self) -> RetryableSender:
         """SES, with temporary failures raised as TemporarySendError (see aws/sending.py)."""
-        from balance_guard.adapters.ses import SesSender
         from balance_guard.aws.sending import RetryableSender
+        from balance_guard.notify.ses import SesSender
 
         return RetryableSender(SesSender.from_env(
             {"SES_CONFIGURATION_SET": self.settings.ses_configuration_set or ""}))
 
     @cached_property
     def notifier(self) -> Notifier:
-        from balance_guard.notify import Notifier
+        from balance_guard.notify.notifier import Notifier
 
         return Notifier(self.email_sender, self.notification_log, self.settings.policy,
                         sender_address=self.settings.require("sender_email"))

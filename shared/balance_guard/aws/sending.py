@@ -14,7 +14,7 @@ from email.message import EmailMessage
 
 from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnectionError
 
-from balance_guard.emails.sender import EmailSender, RecipientRejectedError, SendError
+from balance_guard.notify.sender import EmailSender, RecipientRejectedError, SendError
 
 # SES's (and AWS's generic) codes for "not now": throttling, quotas, its own failures.
 TEMPORARY_CODES = frozenset({

@@ -19,7 +19,7 @@ from babel.numbers import format_decimal
 
 from balance_guard.domain.catalog import CAUSE_LABELS, LABELS, OPERATOR_TITLES
 from balance_guard.domain.findings import CapacityShortCause, Severity
-from balance_guard.emails.render import (
+from balance_guard.notify.render import (
     NAME_LIMIT,
     RenderedEmail,
     clean_text,
@@ -27,9 +27,9 @@ from balance_guard.emails.render import (
     header_text,
     placeholder_values,
 )
-from balance_guard.emails.strings import STRINGS
-from balance_guard.formatting import babel_locale, format_day
-from balance_guard.report import AccountReport, Report
+from balance_guard.notify.strings import STRINGS
+from balance_guard.report.model import AccountReport, Report
+from balance_guard.text.formatting import babel_locale, format_day
 
 # A night with thousands of notices must still make a readable email; the run report
 # has them all.

@@ -21,20 +21,20 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from types import FrameType
 
-from balance_guard.adapters.notification_log import NotificationLog, SendStatus
 from balance_guard.domain.notification import decide
 from balance_guard.domain.policy import AccountSettings, Policy
-from balance_guard.emails.digest import render_digest
-from balance_guard.emails.recipients import resolve_recipients, shown
-from balance_guard.emails.render import (
+from balance_guard.notify.digest import render_digest
+from balance_guard.notify.recipients import resolve_recipients, shown
+from balance_guard.notify.render import (
     RenderedEmail,
     build_message,
     render_account_email,
     reply_to_header,
     sender_header,
 )
-from balance_guard.emails.sender import EmailSender, RecipientRejectedError, SendError
-from balance_guard.report import AccountReport, EmailRecord, Report
+from balance_guard.notify.send_log import NotificationLog, SendStatus
+from balance_guard.notify.sender import EmailSender, RecipientRejectedError, SendError
+from balance_guard.report.model import AccountReport, EmailRecord, Report
 
 __all__ = ["EmailSender", "Notifier", "NotifyOutcome", "RecipientRejectedError", "SendError",
            "StopSignal"]

@@ -55,7 +55,7 @@ from balance_guard.domain.reserves import (
     releases_from_movements,
 )
 from balance_guard.domain.snapshot import Interval, PayoutSchedule
-from balance_guard.formatting import babel_locale, format_money
+from balance_guard.text.formatting import babel_locale, format_money
 
 COMMAND = "reserve-simulate"
 DEFAULT_FEE_RULE = "2.9%+30"
@@ -292,7 +292,7 @@ def french_ordinal_day(day: int) -> str:
 
 
 class _Formatter:
-    """Amounts and dates as the emails write them (`balance_guard.formatting`): the
+    """Amounts and dates as the emails write them (`balance_guard.text.formatting`): the
     reader's language in the account's country, `fr_CA`, `en_US`..."""
 
     def __init__(self, language: str, country: str) -> None:
@@ -609,7 +609,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command on its own: `python -m balance_guard.simulate --type fixed ...`."""
+    """Run the command on its own: `python -m balance_guard.cli.simulate --type fixed ...`."""
     parser = argparse.ArgumentParser(prog=f"balance-guard {COMMAND}")
     _add_arguments(parser)
     return run(parser.parse_args(argv))

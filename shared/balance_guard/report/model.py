@@ -10,8 +10,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from balance_guard.display import displayable
 from balance_guard.domain.findings import Finding
+from balance_guard.text.display import displayable
 
 SCHEMA = "balance-guard/report@1"
 

@@ -7,11 +7,11 @@ from collections import Counter
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from balance_guard.domain.policy import Policy
-from balance_guard.finding_view import money, readable_details
-from balance_guard.report import AccountReport, Report
+from balance_guard.report.details import money, readable_details
+from balance_guard.report.model import AccountReport, Report
 
 _env = Environment(
-    loader=PackageLoader("balance_guard", "templates"),
+    loader=PackageLoader("balance_guard.report", "templates"),
     autoescape=select_autoescape(default=True, default_for_string=True),
     trim_blocks=True,
     lstrip_blocks=True,

@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Protocol
 
-from balance_guard.account_check import RESERVES_UNKNOWN, AccountCheck, check_account
-from balance_guard.adapters.state_store import StateStore
-from balance_guard.adapters.stripe_models import StripeAccount
-from balance_guard.adapters.stripe_reader import Listing, StripeReader
+from balance_guard.check.account import RESERVES_UNKNOWN, AccountCheck, check_account
+from balance_guard.check.state_store import StateStore
 from balance_guard.domain.findings import Finding, RuleCode
 from balance_guard.domain.policy import AccountSettings, Policy, resolve_account_settings
-from balance_guard.report import AccountReport, EmailRecord, Report, StripeLimits, totals_of
+from balance_guard.report.model import AccountReport, EmailRecord, Report, StripeLimits, totals_of
+from balance_guard.stripe.models import StripeAccount
+from balance_guard.stripe.reader import Listing, StripeReader
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ import threading
 from email.message import EmailMessage
 from pathlib import Path
 
-from balance_guard.emails.render import AS_OF_HEADER, REF_HEADER, html_part, safe_ref
+from balance_guard.notify.render import AS_OF_HEADER, REF_HEADER, html_part, safe_ref
 
 DEFAULT_OUTBOX = Path("out/outbox")
 _FILE_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")

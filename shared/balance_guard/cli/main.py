@@ -6,28 +6,19 @@ import argparse
 import logging
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from collections.abc import Callable, Sequence
+from datetime import date
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-from balance_guard.config import ConfigError, checked_api_base, load_policy
-from balance_guard.domain.policy import Locale, Policy
+from balance_guard.cli.options import (
+    EXIT_ACCOUNT_FAILED,
+    EXIT_USAGE,
+    UsageError,
+)
+from balance_guard.config import ConfigError
+from balance_guard.domain.policy import Locale
 
-EXIT_OK, EXIT_ACCOUNT_FAILED, EXIT_USAGE, EXIT_PLATFORM, EXIT_UNDELIVERED = 0, 1, 2, 3, 4
 log = logging.getLogger("balance_guard")
-
-
-class UsageError(Exception):
-    """A wrong option, reported as one line with exit code 2."""
-
-
-@dataclass(frozen=True)
-class StripeTarget:
-    api_key: str = field(repr=False)
-    api_base: str | None
 
 
 def _iso_day(text: str) -> date:
@@ -74,7 +65,7 @@ def _stripe_options(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from balance_guard import simulate
+    from balance_guard.cli import simulate
 
     parser = argparse.ArgumentParser(prog="balance-guard", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -125,82 +116,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _policy(args: argparse.Namespace) -> Policy:
-    return load_policy(default_locale=getattr(args, "default_locale", None),
-                       docs_base_url=getattr(args, "docs_base_url", None))
-
-
-def _as_of(args: argparse.Namespace, policy: Policy) -> date:
-    today = datetime.now(ZoneInfo(policy.timezone)).date()
-    if args.as_of is None:
-        return today
-    if args.as_of > today + timedelta(days=1):
-        # A future night would move every account's memory ahead of the real nights.
-        raise UsageError(f"--as-of {args.as_of} is in the future (today is {today})")
-    return args.as_of  # type: ignore[no-any-return]
-
-
-def api_key(args: argparse.Namespace) -> str | None:
-    """The platform key given by option, file or environment; None when none is given.
-    A key given but empty (an unset shell variable) is a usage error, never "no key"."""
-    if args.api_key is not None:
-        log.warning("--api-key shows the key to anyone who can list processes; "
-                    "prefer --api-key-file or STRIPE_API_KEY")
-        return _non_empty(args.api_key, "--api-key is empty (an unset shell variable?)")
-    if args.api_key_file is not None:
-        where = "standard input" if str(args.api_key_file) == "-" else str(args.api_key_file)
-        try:
-            text = sys.stdin.read() if where == "standard input" else (
-                args.api_key_file.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as error:
-            reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
-            raise UsageError(f"--api-key-file {where}: cannot read it ({reason})") from None
-        return _non_empty(text, f"--api-key-file {where} holds no key")
-    if "STRIPE_API_KEY" in os.environ:
-        return _non_empty(os.environ["STRIPE_API_KEY"], "STRIPE_API_KEY is set but empty")
-    return None
-
-
-def _non_empty(key: str, problem: str) -> str:
-    if not key.strip():
-        raise UsageError(problem)
-    return key.strip()
-
-
-@contextmanager
-def stripe_target(args: argparse.Namespace, as_of: date) -> Iterator[StripeTarget]:
-    """The platform to read: the given key and address, or, when neither is given, the
-    built-in sample platform, started here."""
-    key = api_key(args)
-    base = (args.stripe_api_base or "").strip() or None
-    if key:
-        yield StripeTarget(key, checked_api_base(base, "--stripe-api-base") if base else None)
-        return
-    if base is not None:
-        raise UsageError("--stripe-api-base (or STRIPE_API_BASE) needs a key: give "
-                         "--api-key-file or STRIPE_API_KEY")
-    from balance_guard.sandbox.scenario import load_scenario
-    from balance_guard.sandbox.server import Sandbox
-
-    scenario = load_scenario(None)
-    with Sandbox(scenario, clock=as_of) as sandbox:
-        print(f"balance-guard: no Stripe key given: checking the built-in sample platform "
-              f"({sandbox.base_url}), not a real one", file=sys.stderr)
-        yield StripeTarget(scenario.platform.secret_key, sandbox.base_url)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
-    from balance_guard.redaction import RedactingFilter
+    from balance_guard.stripe.redaction import RedactingFilter
 
     for handler in logging.getLogger().handlers:
         handler.addFilter(RedactingFilter())
     for noisy in ("stripe", "urllib3", "botocore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    from balance_guard import commands
+    from balance_guard.cli import commands
 
     handlers = {
         "run": commands.run, "check": commands.check, "explain": commands.explain,
@@ -208,7 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     try:
         if args.command == "reserve-simulate":
-            from balance_guard import simulate
+            from balance_guard.cli import simulate
 
             return simulate.run(args)
         return handlers[args.command](args)
@@ -218,7 +145,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as error:  # a bug of ours: one line, the traceback only when asked
         if args.verbose:
             raise
-        from balance_guard.redaction import redact
+        from balance_guard.stripe.redaction import redact
 
         print(f"balance-guard: internal error: {type(error).__name__}: "
               f"{redact(str(error))[:200]} (--verbose shows the details)", file=sys.stderr)

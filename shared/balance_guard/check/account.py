@@ -12,16 +12,7 @@ from datetime import UTC, date, datetime
 
 import stripe
 
-from balance_guard.adapters.stripe_models import StripeAccount, StripeReserveHold
-from balance_guard.adapters.stripe_reader import (
-    PAGE_SIZE,
-    AccountReadError,
-    Listing,
-    ReservesUnavailableError,
-    StripeReader,
-    describe,
-    is_transient,
-)
+from balance_guard.check.snapshot_builder import StripeAccountData, build_snapshot, hold_of, plan_of
 from balance_guard.domain import reserves
 from balance_guard.domain.findings import (
     Finding,
@@ -54,8 +45,17 @@ from balance_guard.domain.snapshot import (
     ReserveHold,
     ReservePlan,
 )
-from balance_guard.report import AccountReport, ReserveRelease
-from balance_guard.snapshot_builder import StripeAccountData, build_snapshot, hold_of, plan_of
+from balance_guard.report.model import AccountReport, ReserveRelease
+from balance_guard.stripe.models import StripeAccount, StripeReserveHold
+from balance_guard.stripe.reader import (
+    PAGE_SIZE,
+    AccountReadError,
+    Listing,
+    ReservesUnavailableError,
+    StripeReader,
+    describe,
+    is_transient,
+)
 
 log = logging.getLogger(__name__)
 RESERVES_UNKNOWN = "reserves unknown: "

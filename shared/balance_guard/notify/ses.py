@@ -28,7 +28,7 @@ from botocore.exceptions import (
     EndpointConnectionError,
 )
 
-from balance_guard.emails.sender import RecipientRejectedError, SendError
+from balance_guard.notify.sender import RecipientRejectedError, SendError
 
 if TYPE_CHECKING:
     from mypy_boto3_sesv2 import SESV2Client

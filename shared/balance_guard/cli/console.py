@@ -13,9 +13,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsed
 from rich.progress import Progress as RichProgress
 from rich.table import Table
 
-from balance_guard.display import displayable
-from balance_guard.finding_view import money, readable_details
-from balance_guard.report import AccountReport, Report, StripeLimits
+from balance_guard.report.details import money, readable_details
+from balance_guard.report.model import AccountReport, Report, StripeLimits
+from balance_guard.text.display import displayable
 
 log = logging.getLogger("balance_guard")
 

@@ -16,15 +16,7 @@ from typing import Any, Generic, TypeVar
 import stripe
 from pydantic import BaseModel, ValidationError
 
-from balance_guard.adapters.pacing import (
-    STRIPE_ENDPOINT_RPS,
-    PacedHttpClient,
-    Pacer,
-    PacerStats,
-    RetryPolicy,
-    SlotSource,
-)
-from balance_guard.adapters.stripe_models import (
+from balance_guard.stripe.models import (
     StripeAccount,
     StripeBalance,
     StripeBalanceSettings,
@@ -33,7 +25,15 @@ from balance_guard.adapters.stripe_models import (
     StripeReserveHold,
     StripeReservePlan,
 )
-from balance_guard.redaction import redact, register_secret
+from balance_guard.stripe.pacing import (
+    STRIPE_ENDPOINT_RPS,
+    PacedHttpClient,
+    Pacer,
+    PacerStats,
+    RetryPolicy,
+    SlotSource,
+)
+from balance_guard.stripe.redaction import redact, register_secret
 
 log = logging.getLogger(__name__)
 

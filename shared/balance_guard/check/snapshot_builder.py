@@ -15,18 +15,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from balance_guard.adapters.stripe_models import (
-    BalanceEntry,
-    StripeAccount,
-    StripeBalance,
-    StripeBalanceSettings,
-    StripeReserveHold,
-    StripeReservePlan,
-    StripeSchedule,
-    moment,
-    whole_number,
-)
-from balance_guard.display import displayable
 from balance_guard.domain.money import ABSURD_AMOUNT, CurrencyError, normalize_currency
 from balance_guard.domain.snapshot import (
     AccountSnapshot,
@@ -39,6 +27,18 @@ from balance_guard.domain.snapshot import (
     ReservePlan,
     ReservePlanType,
 )
+from balance_guard.stripe.models import (
+    BalanceEntry,
+    StripeAccount,
+    StripeBalance,
+    StripeBalanceSettings,
+    StripeReserveHold,
+    StripeReservePlan,
+    StripeSchedule,
+    moment,
+    whole_number,
+)
+from balance_guard.text.display import displayable
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 HOLD_REASONS = frozenset({"charge", "standalone"})

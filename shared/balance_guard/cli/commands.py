@@ -9,27 +9,27 @@ import sys
 import tempfile
 from pathlib import Path
 
-from balance_guard.adapters.notification_log import claim_lease_seconds
-from balance_guard.adapters.state_store import SqliteStateStore
-from balance_guard.adapters.stripe_reader import PlatformError, StripeReader
-from balance_guard.cli import (
+from balance_guard.check.runner import RunOptions, missing_accounts, run_night
+from balance_guard.check.state_store import SqliteStateStore
+from balance_guard.cli.console import Progress, print_account_table, print_summary
+from balance_guard.cli.options import (
     EXIT_ACCOUNT_FAILED,
     EXIT_OK,
     EXIT_PLATFORM,
     EXIT_UNDELIVERED,
     EXIT_USAGE,
     UsageError,
-    _as_of,
-    _policy,
+    policy_of,
+    run_date,
     stripe_target,
 )
-from balance_guard.console import Progress, print_account_table, print_summary
-from balance_guard.delivery import build_notifier
 from balance_guard.domain.policy import Policy
-from balance_guard.notify import StopSignal
-from balance_guard.redaction import redact
-from balance_guard.report import Report
-from balance_guard.runner import RunOptions, missing_accounts, run_night
+from balance_guard.notify.delivery import build_notifier
+from balance_guard.notify.notifier import StopSignal
+from balance_guard.notify.send_log import claim_lease_seconds
+from balance_guard.report.model import Report
+from balance_guard.stripe.reader import PlatformError, StripeReader
+from balance_guard.stripe.redaction import redact
 
 log = logging.getLogger("balance_guard")
 
@@ -48,8 +48,8 @@ def _write(path: Path | None, text: str, option: str = "") -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
-    policy = _policy(args)
-    as_of = _as_of(args, policy)
+    policy = policy_of(args)
+    as_of = run_date(args, policy)
     options = RunOptions(as_of=as_of, policy=policy, concurrency=args.concurrency,
                          only_accounts=tuple(args.account))
     _check_writable(args)
@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
                 store.close()
             written = _write(args.report_json, report.to_json(), "--report-json")
             if args.report_html:
-                from balance_guard.report_html import render_report_html
+                from balance_guard.report.html import render_report_html
 
                 written &= _write(args.report_html, render_report_html(report, policy),
                                   "--report-html")
@@ -129,8 +129,8 @@ def _outputs(args: argparse.Namespace) -> list[tuple[str, str]]:
 
 
 def check(args: argparse.Namespace) -> int:
-    policy = _policy(args)
-    as_of = _as_of(args, policy)
+    policy = policy_of(args)
+    as_of = run_date(args, policy)
     options = RunOptions(as_of=as_of, policy=policy, concurrency=1,
                          only_accounts=(args.account_id,), save_state=False)
     try:
@@ -163,9 +163,9 @@ def _docs_base(policy: Policy) -> str:
 
 
 def explain(args: argparse.Namespace) -> int:
-    from balance_guard.explain import UnknownRuleError, render_explain
+    from balance_guard.cli.explain import UnknownRuleError, render_explain
 
-    base = args.docs_base_url or _docs_base(_policy(args))
+    base = args.docs_base_url or _docs_base(policy_of(args))
     try:
         print(render_explain(args.code, args.locale, base))
     except UnknownRuleError as error:

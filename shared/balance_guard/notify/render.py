@@ -51,10 +51,10 @@ from balance_guard.domain.findings import (
     detail_date,
 )
 from balance_guard.domain.notification import release_dates
-from balance_guard.emails.recipients import normalize_address, shown
-from balance_guard.emails.strings import DEFAULT_CONTACT, STRINGS, more_label
-from balance_guard.formatting import babel_locale, format_day, format_money
-from balance_guard.report import AccountReport, ReserveRelease
+from balance_guard.notify.recipients import normalize_address, shown
+from balance_guard.notify.strings import DEFAULT_CONTACT, STRINGS, more_label
+from balance_guard.report.model import AccountReport, ReserveRelease
+from balance_guard.text.formatting import babel_locale, format_day, format_money
 
 NAME_LIMIT = 80  # a building's name in the body
 SUBJECT_NAME_LIMIT = 60  # ...and in the subject, where a phone shows about that much
@@ -156,7 +156,7 @@ def header_text(value: str, limit: int) -> str:
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     return Environment(
-        loader=PackageLoader("balance_guard.emails", "templates"),
+        loader=PackageLoader("balance_guard.notify", "templates"),
         autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=True,
                                      default=False),
         undefined=StrictUndefined,

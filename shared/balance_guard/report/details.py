@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from balance_guard.domain.catalog import PLACEHOLDERS
 from balance_guard.domain.findings import Finding
-from balance_guard.formatting import format_money
+from balance_guard.text.formatting import format_money
 
 # Detail keys that hold money besides the catalog's money placeholders (reserve findings).
 _MONEY_DETAILS = frozenset(

@@ -28,7 +28,7 @@ from typing import Literal, Protocol
 
 from balance_guard.config import ConfigError
 from balance_guard.domain.notification import SentRecord
-from balance_guard.report import EmailRecord
+from balance_guard.report.model import EmailRecord
 
 CLAIM_LEASE_ENV = "BALANCE_GUARD_CLAIM_LEASE_SECONDS"
 DEFAULT_CLAIM_LEASE_S = 300.0  # far longer than one email takes, short enough for a rerun

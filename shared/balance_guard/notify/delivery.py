@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from balance_guard.adapters.notification_log import SqliteNotificationLog, claim_lease_seconds
-from balance_guard.adapters.outbox import OutboxSender
 from balance_guard.config import ConfigError
 from balance_guard.domain.policy import AccountSettings, Policy
-from balance_guard.emails.sender import EmailSender
-from balance_guard.notify import DEFAULT_SENDER, Notifier, NotifyOutcome, StopSignal
-from balance_guard.report import AccountReport, Report
+from balance_guard.notify.notifier import DEFAULT_SENDER, Notifier, NotifyOutcome, StopSignal
+from balance_guard.notify.outbox import OutboxSender
+from balance_guard.notify.send_log import SqliteNotificationLog, claim_lease_seconds
+from balance_guard.notify.sender import EmailSender
+from balance_guard.report.model import AccountReport, Report
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ def build_notifier(
     sent_log = SqliteNotificationLog(state_path, lease_seconds=claim_lease_seconds(env))
     sender_address = env.get("SENDER_EMAIL") or DEFAULT_SENDER
     if args.ses:
-        from balance_guard.adapters.ses import SesSender
+        from balance_guard.notify.ses import SesSender
 
         if not env.get("SENDER_EMAIL"):
             raise ConfigError("--ses needs SENDER_EMAIL, the verified address to send from")

@@ -1,1 +1,0 @@
-"""Emails to building admins and to operations: recipients, rendering, the nightly digest."""
