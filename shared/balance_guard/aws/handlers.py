@@ -1,4 +1,4 @@
-"""The four Lambda functions of the nightly run (SPEC §11); `functions/*/app.py` call them.
+"""The four Lambda functions of the nightly run; `functions/*/app.py` call them.
 
     plan_run       schedule -> list the accounts, record the run, one SQS message per account
     check_account  SQS batch -> check, store and notify each account; the run's last account

@@ -1,7 +1,7 @@
 """What the functions receive and return: validated at the boundary, as pydantic models.
 
 `CheckMessage` is the SQS body plan_run sends per account (exactly `run_id`, `account_id`,
-`as_of`, SPEC §11). The account itself is not in the message: plan_run stores it under the
+`as_of`). The account itself is not in the message: plan_run stores it under the
 run in DynamoDB, so the queue (and its dead-letter queue) carries no building's data.
 """
 

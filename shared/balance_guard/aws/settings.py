@@ -1,6 +1,6 @@
 """The Lambda functions' configuration, read once per container from the environment.
 
-Variables (SPEC §11): `STRIPE_SECRET_ARN` (or `STRIPE_API_KEY`, for tests), `STRIPE_API_BASE`,
+Variables: `STRIPE_SECRET_ARN` (or `STRIPE_API_KEY`, for tests), `STRIPE_API_BASE`,
 `STATE_TABLE`, `CHECK_QUEUE_URL`, `REPORTS_BUCKET`, `SENDER_EMAIL`, `OPS_EMAIL`,
 `DOCS_BASE_URL`, `DEFAULT_LOCALE`, `STRIPE_MAX_RPS`; and, set by the
 template, `DIGEST_FUNCTION_NAME` (what `check_account` invokes when a run is done),

@@ -956,7 +956,8 @@ OPERATOR_TITLES: dict[RuleCode, dict[str, str]] = {
 
 # Extra sentences a renderer adds when a finding's details call for them.
 NOTES: dict[str, dict[str, str]] = {
-    # RESERVE_RELEASE_UPCOMING while the balance is below its minimum (SPEC §8).
+    # RESERVE_RELEASE_UPCOMING while the balance is below its minimum: released funds refill
+    # the minimum first.
     "minimum_balance_retains": {
         "en": (
             "Your minimum balance is not full yet, so Stripe keeps the first "

@@ -68,7 +68,7 @@ class CapacityShortCause(StrEnum):
     """Why guaranteed capacity falls short, in the order the first matching one is named."""
 
     MANUAL_PAYOUTS = "manual_payouts"
-    # Not in the spec's list: Stripe would not show the balance settings (possible for
+    # A cause of its own: Stripe would not show the balance settings (possible for
     # Express accounts), so we cannot tell "none set" from "set": say so, never guess.
     MINIMUM_BALANCE_UNKNOWN = "minimum_balance_unknown"
     NO_MINIMUM_BALANCE = "no_minimum_balance"

@@ -1,4 +1,4 @@
-"""When a building admin gets an email, and what it lists (SPEC §9). Pure: no clock, no I/O.
+"""When a building admin gets an email, and what it lists. Pure: no clock, no I/O.
 
 The email is worth sending when something in it needs the reader today:
 

@@ -1,4 +1,4 @@
-"""Bank business days, payout dates and arrival dates (SPEC §8).
+"""Bank business days, payout dates and arrival dates.
 
 Which holidays close the banks comes from the `holidays` library, never a hand-written
 list. The calendar chosen per country is deliberate:

@@ -37,7 +37,7 @@ class Locale(StrEnum):
 
 
 class Policy(BaseModel):
-    """Platform-wide settings (environment or policy file), with the spec's defaults."""
+    """Platform-wide settings (environment or policy file), with their defaults."""
 
     model_config = ConfigDict(frozen=True)
 

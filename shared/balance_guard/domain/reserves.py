@@ -1,4 +1,4 @@
-"""Reserves: what Stripe holds back, and when it comes back (SPEC §7 RESERVE_*, §8).
+"""Reserves: what Stripe holds back, and when it comes back (RESERVE_* findings and release dates).
 
 One engine serves two sources, so the nightly check, the `reserve-simulate` command and
 the help site's worked examples can never disagree:
@@ -258,7 +258,7 @@ def held_total(holds: Sequence[ReserveHold]) -> dict[str, int]:
 
 def minimum_balance_retains(released: int, minimum: int | None, available: int) -> int:
     """How much of released funds a minimum balance keeps back before any payout: a
-    balance below its minimum refills first (SPEC §8), so up to `minimum - available`."""
+    balance below its minimum refills first, so up to `minimum - available`."""
     if minimum is None or available >= minimum:
         return 0
     return min(minimum - max(available, 0), max(released, 0))
@@ -271,7 +271,7 @@ def reserve_findings(
     minimum_balances: Mapping[str, int | None] | None,
     available: Mapping[str, int],
 ) -> list[Finding]:
-    """RESERVE_HELD and RESERVE_RELEASE_UPCOMING per currency (SPEC §7).
+    """RESERVE_HELD and RESERVE_RELEASE_UPCOMING per currency.
 
     `holds` None means reserves could not be read: no finding, not "no reserves".
     The horizon is the `horizon_days` days after the run date: a release dated `as_of`

@@ -1,6 +1,6 @@
-"""Every rule of the nightly check (SPEC §7), as pure functions of one snapshot.
+"""Every rule of the nightly check , as pure functions of one snapshot.
 
-Letters follow the spec: A available payments balance, F prefunding available, M minimum
+Letters used throughout: A available payments balance, F prefunding available, M minimum
 balance, R refund exposure, C guaranteed capacity, T prefunding target.
 """
 
@@ -32,7 +32,7 @@ class CurrencyPosition:
 
     @property
     def capacity(self) -> int:
-        """What is sure to be there after the next automatic payout (SPEC §7, C)."""
+        """What is sure to be there after the next automatic payout (C)."""
         kept = max(self.available, 0)
         if self.automatic_payouts:
             kept = min(kept, self.minimum or 0)
@@ -40,7 +40,7 @@ class CurrencyPosition:
 
     @property
     def shortfall_cause(self) -> CapacityShortCause | None:
-        """First cause that applies when capacity is short, in the spec's order."""
+        """First cause that applies when capacity is short: the one to fix first."""
         if not self.automatic_payouts:
             return CapacityShortCause.MANUAL_PAYOUTS
         if not self.minimum_known:

@@ -125,7 +125,8 @@ class AccountSnapshot(BaseModel):
     payouts_enabled: bool = True
     payouts_status: PayoutsStatus | None = None
     schedule: PayoutSchedule = PayoutSchedule()
-    # currency -> minor units; None when Stripe would not tell us (see STRIPE.md).
+    # currency -> minor units; None when Stripe would not tell us (balance settings are not
+    # always shown for Express accounts).
     minimum_balances: dict[str, int | None] | None = None
     available: dict[str, int] = Field(default_factory=dict)
     pending: dict[str, int] = Field(default_factory=dict)

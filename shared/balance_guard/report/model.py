@@ -1,4 +1,4 @@
-"""The run report, `balance-guard/report@1` (SPEC §6).
+"""The run report, `balance-guard/report@1`.
 
 One schema for the CLI's JSON, the AWS run's S3 report and `check --json`.
 """
@@ -36,7 +36,7 @@ class EmailRecord(BaseModel):
 
 
 class AccountReport(BaseModel):
-    """One account's outcome (SPEC §6). Three fields extend the schema, and consumers of
+    """One account's outcome. Three fields extend the schema, and consumers of
     report@1 may ignore them: `positions` (per currency: available, prefunding, minimum,
     exposure, capacity — for the HTML view), `notices` (data problems for operations) and
     `reserves_known` (false when the platform cannot read Stripe's Reserves API)."""

@@ -1,4 +1,4 @@
-"""A local Stripe-compatible server driven by scenario files (SPEC §13).
+"""A local Stripe-compatible server driven by scenario files .
 
 It serves, read-only, every endpoint Balance Guard calls, for the platform and each
 connected account, with Stripe's object shapes, list pagination, error bodies, and

@@ -19,7 +19,7 @@ CHARGES = ListEndpoint("/v1/charges", "charge", {
 REFUNDS = ListEndpoint("/v1/refunds", "refund", {"charge": "string", "payment_intent": "string"})
 BALANCE_TRANSACTIONS = ListEndpoint("/v1/balance_transactions", "balance transaction", {
     "currency": "string", "type": "string", "source": "string", "payout": "string"})
-# The Reserves API lists holds without a created filter (STRIPE.md).
+# Stripe's Reserves API lists holds without a `created` filter: one is refused.
 RESERVE_HOLDS = ListEndpoint("/v1/reserve/holds", "reserve hold", {
     "currency": "string", "is_releasable": "boolean", "reason": "string",
     "reserve_plan": "string"}, created_filter=False)

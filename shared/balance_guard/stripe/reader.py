@@ -1,8 +1,9 @@
 """Read-only access to Stripe for one platform, through the official SDK.
 
-Only the calls listed in STRIPE.md are made. Every request goes through one paced, counted
-HTTP client. Lists are paged by hand with a page cap, so a misbehaving server cannot keep
-the run looping.
+Only GET requests are made: /v1/account, /v1/accounts, /v1/balance, /v1/balance_settings,
+/v1/charges, /v1/refunds, /v1/reserve/holds and /v1/reserve/plans/{id}. Every request goes
+through one paced, counted HTTP client. Lists are paged by hand with a page cap, so a
+misbehaving server cannot keep the run looping.
 """
 
 from __future__ import annotations
@@ -224,7 +225,8 @@ class StripeReader:
         if version:
             options["stripe_version"] = version
         # raw_request rather than typed services: the SDK's deserialisation crashes on real
-        # balance_settings (STRIPE.md) and has no reserve service; we validate every object
+        # balance_settings (a null `automatic_transfer_rules_by_currency`, as Stripe's own
+        # example has it) and has no reserve service; we validate every object
         # with our own models anyway. Errors still come back as the SDK's exceptions.
         for attempt in range(1 + BODY_RETRIES):
             try:
