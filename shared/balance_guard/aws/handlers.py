@@ -52,8 +52,7 @@ from balance_guard.aws.messages import CheckMessage, CheckOutcome, DigestRequest
 from balance_guard.aws.queue import send_all
 from balance_guard.aws.runtime import Runtime, runtime
 from balance_guard.aws.sending import TemporarySendError
-from balance_guard.domain.findings import Finding, RuleCode
-from balance_guard.report.model import AccountReport, Report, totals_of
+from balance_guard.report.model import AccountReport, Report, not_checked, totals_of
 
 if TYPE_CHECKING:
     from balance_guard.check.account import AccountCheck
@@ -268,7 +267,7 @@ def _queue(rt: Runtime, run: RunRecord, lease: Lease, pending: Sequence[Pending]
 
 
 def _name(account: StripeAccount) -> str:
-    return (account.business_profile.name if account.business_profile else None) or account.id
+    return account.display_name
 
 
 # -- check_account --------------------------------------------------------------------------
@@ -554,10 +553,4 @@ def assemble_report(rt: Runtime, run: RunRecord) -> Report:
 
 
 def failed_report(rt: Runtime, account_id: str, name: str, reason: str) -> AccountReport:
-    """As the runner's `failed_report` (CHECK_FAILED), under the account's name when known,
-    without importing the runner (and the Stripe SDK) into run_digest and dead_letter."""
-    return AccountReport(
-        account_id=account_id, name=name, locale=rt.settings.policy.default_locale.value,
-        status="error", findings=[Finding.of(RuleCode.CHECK_FAILED, reason=reason)],
-        error=reason,
-    )
+    return not_checked(account_id, reason, rt.settings.policy.default_locale.value, name)

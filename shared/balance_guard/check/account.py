@@ -189,8 +189,7 @@ def check_account(
         # Without a snapshot, the listed account's own metadata still picks the language.
         settings = resolve_account_settings(policy, {k: v for k, v in account.metadata.items()
                                                      if isinstance(v, str)})
-        name = (account.business_profile.name if account.business_profile else None) or (
-            account.id)
+        name = account.display_name
         failed = Finding.of(RuleCode.CHECK_FAILED, reason=reason)
         report = AccountReport(
             account_id=account.id, name=name, locale=settings.locale.value, status="error",

@@ -17,9 +17,15 @@ from typing import Protocol
 
 from balance_guard.check.account import RESERVES_UNKNOWN, AccountCheck, check_account
 from balance_guard.check.state_store import StateStore
-from balance_guard.domain.findings import Finding, RuleCode
 from balance_guard.domain.policy import AccountSettings, Policy, resolve_account_settings
-from balance_guard.report.model import AccountReport, EmailRecord, Report, StripeLimits, totals_of
+from balance_guard.report.model import (
+    AccountReport,
+    EmailRecord,
+    Report,
+    StripeLimits,
+    not_checked,
+    totals_of,
+)
 from balance_guard.stripe.models import StripeAccount
 from balance_guard.stripe.reader import Listing, StripeReader
 
@@ -61,11 +67,7 @@ def new_run_id(started: datetime) -> str:
 
 
 def failed_report(account_id: str, reason: str, policy: Policy) -> AccountReport:
-    settings = resolve_account_settings(policy, {})
-    return AccountReport(
-        account_id=account_id, name=account_id, locale=settings.locale.value, status="error",
-        findings=[Finding.of(RuleCode.CHECK_FAILED, reason=reason)], error=reason,
-    )
+    return not_checked(account_id, reason, policy.default_locale.value)
 
 
 def check_and_store(

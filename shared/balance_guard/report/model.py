@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from balance_guard.domain.findings import Finding
+from balance_guard.domain.findings import Finding, RuleCode
 from balance_guard.text.display import displayable
 
 SCHEMA = "balance-guard/report@1"
@@ -79,6 +79,17 @@ class StripeLimits(BaseModel):
     settled_rps: float | None = None
     lowest_rps: float | None = None
     accounts_retried: int = 0
+
+
+def not_checked(account_id: str, reason: str, locale: str,
+                name: str | None = None) -> AccountReport:
+    """The report of an account whose check did not complete: one CHECK_FAILED finding with
+    its reason, under the account's name when known. The local runner and every Lambda
+    function build it here, so the report reads the same whichever shell wrote it."""
+    return AccountReport(
+        account_id=account_id, name=name or account_id, locale=locale, status="error",
+        findings=[Finding.of(RuleCode.CHECK_FAILED, reason=reason)], error=reason,
+    )
 
 
 class Totals(BaseModel):

@@ -121,6 +121,11 @@ class StripeAccount(_Model):
     def _none_is_empty(cls, value: Any) -> Any:
         return value if value is not None else {}
 
+    @property
+    def display_name(self) -> str:
+        """The building's name as its owner typed it, else the account id."""
+        return (self.business_profile.name if self.business_profile else None) or self.id
+
 
 class BalanceEntry(_Model):
     amount: Amount
