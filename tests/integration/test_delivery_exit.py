@@ -170,3 +170,37 @@ def test_an_unexpected_error_is_one_line_without_verbose(
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1] == ("balance-guard: internal error: KeyError: 'a bug of ours' "
                        "(--verbose shows the details)")
+
+
+def truncated_state(tmp_path: Path, serve: Any) -> Path:
+    """A real state file, cut in half."""
+    whole = tmp_path / "whole"
+    whole.mkdir()
+    assert run(serve(scenario(CRITICAL, HEALTHY)), whole) == 0
+    with sqlite3.connect(whole / "state.sqlite") as db:  # everything into the main file
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    data = (whole / "state.sqlite").read_bytes()
+    cut = tmp_path / "cut.sqlite"
+    cut.write_bytes(data[: len(data) // 2])
+    return cut
+
+
+@pytest.mark.parametrize("kind", ["garbage", "truncated", "directory"])
+def test_an_unusable_state_file_is_one_line_and_exit_two(
+    serve: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str,
+) -> None:
+    state = tmp_path / "bad.sqlite"
+    if kind == "garbage":
+        state.write_bytes(bytes(range(256)) * 20)
+    elif kind == "truncated":
+        state = truncated_state(tmp_path, serve)
+    else:
+        state.mkdir()
+    capsys.readouterr()
+    sandbox = serve(scenario(HEALTHY))
+    code = main(["run", "--stripe-api-base", sandbox.base_url, "--api-key", KEY,
+                 "--as-of", AS_OF, "--state", str(state), "--outbox", str(tmp_path / "o")])
+    assert code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith(f"balance-guard: state file {state}: cannot be used (")
+    assert "Traceback" not in "\n".join(err)

@@ -47,9 +47,14 @@ class SqliteStateStore:
                 "CREATE TABLE IF NOT EXISTS account_state ("
                 " account_id TEXT PRIMARY KEY, state TEXT NOT NULL)"
             )
-            self._db.execute("SELECT count(*) FROM account_state").fetchone()
+            # A file cut short can still open and answer for its first pages: check it all
+            # (milliseconds for a platform's state) rather than lose accounts' memory.
+            verdict = self._db.execute("PRAGMA quick_check").fetchone()
         except (sqlite3.Error, OSError) as error:
             raise StateFileError(f"state file {path}: cannot be used ({error})") from None
+        if verdict is None or verdict[0] != "ok":
+            problem = verdict[0] if verdict else "no answer"
+            raise StateFileError(f"state file {path}: cannot be used ({str(problem)[:120]})")
         self._lock = threading.Lock()
 
     def load(self, account_id: str) -> AccountState:
