@@ -119,3 +119,36 @@ def test_a_deadline_cuts_retries_short_instead_of_the_batch(
     assert stack.runtime is not None
     assert stack.runtime.ledger.progress(run_id).done == 1
     assert stored_report(stack, run_id, "acct_healthy001").status == "ok"
+
+
+def test_an_email_sent_by_a_delivery_that_then_failed_is_in_the_report(
+    serve: Any, aws: Callable[..., Stack], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The ledger write after the send fails: SES sent the email once, and the redelivery's
+    report still lists it (read from the send log), rather than reporting no email."""
+    from tests.integration.test_aws_handlers import CRITICAL, sent_emails
+
+    stack = aws(serve(scenario(CRITICAL)))
+    run_id = plan()["run_id"]
+    [record] = received(stack)
+    assert stack.runtime is not None
+    ledger = stack.runtime.ledger
+    finish = ledger.finish
+    calls = {"n": 0}
+
+    def fail_first(*args: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("DynamoDB went away after the send")
+        return finish(*args)
+
+    monkeypatch.setattr(ledger, "finish", fail_first)
+    VisibilityLog(stack, monkeypatch)
+    with pytest.raises(Exception, match="All records failed"):
+        check([record])
+    assert len(sent_emails()) == 1
+
+    assert check([redelivered(record, 2)]) == []
+    assert len(sent_emails()) == 1  # not sent again
+    report = stored_report(stack, run_id, "acct_critical01")
+    assert len(report.emails) == 1
