@@ -71,6 +71,9 @@ class Pacer:
     # A reserved slot not used within half a spacing is dropped rather than sent late,
     # so late senders can never crowd a window beyond the budget.
     LATE_FRACTION = 0.5
+    # Stripe counts requests as they arrive, and the network and a busy process bunch them:
+    # slots 4 % wider than the budget keep any second's arrivals within max_rps + 1.
+    HEADROOM = 1.04
     LATE_RETRIES = 3
     # One decrease per burst of 429s, not one per 429: a burst answers requests already
     # sent at the old pace. Gentle steps, because a 429 can also be another integration's
@@ -111,7 +114,7 @@ class Pacer:
 
     @property
     def spacing(self) -> float:
-        return 1.0 / self.max_rps
+        return self.HEADROOM / self.max_rps
 
     def acquire(self, endpoint: str, within: float | None = None) -> None:
         """Block until one request to `endpoint` may go out. With `within` (seconds), raise
@@ -122,10 +125,10 @@ class Pacer:
             ceiling = self._rate
             self._waiting += 1
         try:
-            self._wait_until(self._local.reserve("adaptive", 1, 1.0 / ceiling), latest)
+            self._wait_until(self._local.reserve("adaptive", 1, self.HEADROOM / ceiling), latest)
             if self.endpoint_rps < self.max_rps:
                 self._wait_until(self._shared.reserve(f"endpoint:{endpoint}", 1,
-                                                      1.0 / self.endpoint_rps), latest)
+                                                      self.HEADROOM / self.endpoint_rps), latest)
             # The global slot last, so it is the one used on time; a slot this thread woke
             # up too late for (a pause of the process) is dropped, not sent late.
             for _ in range(self.LATE_RETRIES):
