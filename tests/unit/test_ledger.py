@@ -18,7 +18,7 @@ from balance_guard.domain.ledger import (
     refunds_since,
     remember_prefund,
 )
-from balance_guard.domain.snapshot import ReserveHold
+from balance_guard.domain.snapshot import BlockedRefund, Charge, ReserveHold
 
 NIGHT = date(2026, 8, 2)
 LOOKBACK = 1_000
@@ -54,6 +54,25 @@ def test_a_refund_read_twice_counts_once() -> None:
     assert refundable(charges, refunds) == 60_000
 
 
+def test_a_refund_kept_from_an_earlier_night_still_counts() -> None:
+    kept = state(charges={"ch_1": charge(100_000)}, refunds={"re_1": refund(40_000)})
+    charges, refunds = merge(kept, {}, {}, LOOKBACK, True)
+    assert refunds == {"re_1": refund(40_000)}
+    assert refundable(charges, refunds) == 60_000
+
+
+def test_two_refunds_on_one_charge_add_up() -> None:
+    refunds = {"re_1": refund(30_000), "re_2": refund(20_000)}
+    assert refundable({"ch_1": charge(100_000)}, refunds) == 100_000 - 30_000 - 20_000
+
+
+def test_exposure_charges_carry_their_figures_and_utc_creation_time() -> None:
+    charges = {"ch_1": charge(100_000, refunded=10_000, created=5_000)}
+    assert exposure_charges(charges, {}) == (
+        Charge(id="ch_1", currency="cad", amount=100_000, amount_refunded=10_000,
+               created=datetime(1970, 1, 1, 1, 23, 20, tzinfo=UTC)),)
+
+
 def test_a_refund_already_in_amount_refunded_is_not_subtracted_again() -> None:
     charges, refunds = merge(state(), {"ch_1": charge(100_000, refunded=40_000)},
                              {"re_1": refund(40_000)}, LOOKBACK, True)
@@ -78,6 +97,8 @@ def test_a_pending_charge_is_reread_and_counts_once_it_succeeds() -> None:
     kept = state(charges={"ch_1": charge(250_000, status="pending", created=2_000)})
     assert charges_since(kept, LOOKBACK, True) == 2_000
     charges, refunds = merge(kept, {}, {}, LOOKBACK, True)
+    # Kept while pending, so that tonight's read starts from it; not refundable yet.
+    assert charges == {"ch_1": charge(250_000, status="pending", created=2_000)}
     assert exposure_charges(charges, refunds) == ()
     charges, refunds = merge(kept, {"ch_1": charge(250_000, created=2_000)}, {}, LOOKBACK, True)
     assert refundable(charges, refunds) == 250_000
@@ -91,10 +112,27 @@ def test_failed_and_too_old_charges_are_dropped_with_their_refunds() -> None:
     assert refunds == {}
 
 
+def test_a_charge_made_at_the_lookback_start_is_kept_and_one_just_before_is_dropped() -> None:
+    fresh = {"ch_at": charge(1_000, created=LOOKBACK), "ch_before": charge(2_000,
+                                                                          created=LOOKBACK - 1)}
+    charges, _ = merge(state(), fresh, {}, LOOKBACK, True)
+    assert sorted(charges) == ["ch_at"]
+
+
+def test_a_pending_refund_is_kept_even_when_its_charge_is_not() -> None:
+    # Stripe still holds it for lack of funds: it must go on being reported as blocked.
+    waiting = refund(5_000, "pending", charge_id="ch_old", reason="insufficient_funds")
+    settled = refund(1_000, "succeeded", charge_id="ch_old")
+    _, refunds = merge(state(), {}, {"re_1": waiting, "re_2": settled}, LOOKBACK, True)
+    assert refunds == {"re_1": waiting}
+
+
 def test_blocked_refunds_are_the_pending_ones_waiting_for_funds() -> None:
-    refunds = {"re_1": refund(5_000, "pending", reason="insufficient_funds"),
+    refunds = {"re_1": refund(5_000, "pending", reason="insufficient_funds", created=6_000),
                "re_2": refund(7_000, "pending", reason="processing")}
-    assert [b.id for b in blocked_refunds(refunds)] == ["re_1"]
+    assert blocked_refunds(refunds) == (
+        BlockedRefund(id="re_1", currency="cad", amount=5_000, charge="ch_1",
+                      created=datetime(1970, 1, 1, 1, 40, tzinfo=UTC)),)
 
 
 def test_pending_refunds_are_reread_until_they_settle() -> None:
@@ -113,6 +151,17 @@ def test_a_first_night_scans_the_whole_lookback() -> None:
     assert refunds_since(AccountState(), LOOKBACK, False) == LOOKBACK
 
 
+def test_a_full_scan_reads_from_the_lookback_start_whatever_the_cursor() -> None:
+    kept = state(charges={"ch_1": charge(1_000, status="pending", created=2_000)},
+                 refunds={"re_1": refund(1_000, "pending", created=3_000)})
+    assert charges_since(kept, LOOKBACK, False) == LOOKBACK
+    assert refunds_since(kept, LOOKBACK, False) == LOOKBACK
+
+
+def test_a_second_check_of_the_same_night_builds_on_the_first() -> None:
+    assert incremental(state(last_as_of=NIGHT), NIGHT, LOOKBACK)
+
+
 def test_rechecking_an_older_night_or_a_wider_lookback_scans_again() -> None:
     assert incremental(state(), NIGHT, LOOKBACK)
     assert not incremental(state(last_as_of=date(2026, 8, 3)), NIGHT, LOOKBACK)
@@ -120,9 +169,14 @@ def test_rechecking_an_older_night_or_a_wider_lookback_scans_again() -> None:
 
 
 def test_a_full_scan_forgets_what_was_kept() -> None:
-    kept = state(charges={"ch_1": charge(100_000)})
-    charges, _ = merge(kept, {}, {}, LOOKBACK, False)
-    assert charges == {}
+    kept = state(charges={"ch_1": charge(100_000)},
+                 refunds={"re_1": refund(40_000),
+                          "re_2": refund(5_000, "pending", reason="insufficient_funds")})
+    charges, refunds = merge(kept, {}, {}, LOOKBACK, False)
+    assert (charges, refunds) == ({}, {})
+    # The charge read again tonight comes back alone: its refunds are read again too.
+    charges, refunds = merge(kept, {"ch_1": charge(100_000)}, {}, LOOKBACK, False)
+    assert (charges, refunds) == ({"ch_1": charge(100_000)}, {})
 
 
 def test_a_past_night_reads_until_its_end_and_today_until_now() -> None:
@@ -156,7 +210,8 @@ def test_kept_holds_go_once_released_and_fresh_ones_are_taken_as_stripe_says() -
     aug_9 = datetime(2026, 8, 9, tzinfo=UTC)
     kept = {"rh_1": hold("rh_1", 100, aug_2), "rh_2": hold("rh_2", 200, aug_9),
             "rh_3": hold("rh_3", 300, None)}
-    fresh = {"rh_4": hold("rh_4", 400, aug_2), "rh_5": hold("rh_5", 0, aug_9)}
+    fresh = {"rh_4": hold("rh_4", 400, aug_2), "rh_5": hold("rh_5", 0, aug_9),
+             "rh_6": hold("rh_6", 1, aug_9)}
     merged = merge_holds(kept, fresh, NIGHT, in_full=False)
-    assert sorted(merged) == ["rh_2", "rh_3", "rh_4"]
-    assert sorted(merge_holds(kept, fresh, NIGHT, in_full=True)) == ["rh_4"]
+    assert sorted(merged) == ["rh_2", "rh_3", "rh_4", "rh_6"]
+    assert sorted(merge_holds(kept, fresh, NIGHT, in_full=True)) == ["rh_4", "rh_6"]

@@ -9,7 +9,10 @@ figure the documents state.
 from __future__ import annotations
 
 import json
+import os
+import time
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -17,7 +20,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from balance_guard.domain.findings import RuleCode, Severity
+from balance_guard.domain.findings import Finding, RuleCode, Severity
 from balance_guard.domain.payout_calendar import is_business_day
 from balance_guard.domain.reserves import (
     Movement,
@@ -80,6 +83,11 @@ def test_card_fee_rounds_the_percent_half_up() -> None:
     assert card_fee(0) == 30
 
 
+def test_card_fee_at_zero_or_a_fraction_of_a_percent() -> None:
+    assert card_fee(100_00, Decimal(0), 30) == 30
+    assert card_fee(10_00, Decimal("0.5"), 0) == 5
+
+
 def test_card_fee_rejects_negative_inputs() -> None:
     with pytest.raises(ValueError, match="negative"):
         card_fee(-1)
@@ -96,6 +104,10 @@ def test_reserved_part_of_the_source_payments() -> None:
 def test_reserved_part_of_nothing_or_a_loss_is_nothing() -> None:
     assert reserved_part(0, PERCENT) == 0
     assert reserved_part(-500, PERCENT) == 0
+
+
+def test_a_whole_reserve_of_one_cent_holds_that_cent() -> None:
+    assert reserved_part(1, Decimal(100)) == 1
 
 
 def test_reserved_part_is_exact_for_huge_amounts() -> None:
@@ -152,6 +164,13 @@ def test_fixed_reserve_holds_on_the_release_date_and_not_after() -> None:
     movements = project(fixed(), payments)
     assert [(m.day, m.kind) for m in movements] == [
         (RELEASE_AFTER, "hold"), (date(2026, 8, 31), "release")]
+
+
+def test_arrival_takes_the_business_days_it_is_given() -> None:
+    # Released and paid out Monday 2026-08-31: two business days is Wednesday, three Thursday.
+    releases = [Release("usd", 100, date(2026, 8, 31))]
+    [(_, paid, arrives)] = release_schedule(releases, PayoutSchedule(), "US", 3)
+    assert (paid, arrives) == (date(2026, 8, 31), date(2026, 9, 3))
 
 
 def test_manual_payouts_have_no_payout_or_arrival_date() -> None:
@@ -216,40 +235,53 @@ def test_balance_transfer_currency_defaults_to_the_payments_currency() -> None:
 
 def test_balance_transfer_needs_a_currency_when_payments_mix_them() -> None:
     payments = [card_payment(AUG_1, 100_00), card_payment(AUG_4, 100_00, "cad")]
-    with pytest.raises(ReserveTermsError, match="currency"):
+    with pytest.raises(ReserveTermsError) as raised:
         project(balance_transfer(currency=None), payments)
+    assert str(raised.value) == "say which currency the transferred balance is in"
 
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"kind": ReserveKind.FIXED}, "needs a release date"),
-        ({"kind": ReserveKind.FIXED, "release_on": AUG_1, "window_days": 30}, "no rolling"),
-        ({"kind": ReserveKind.ROLLING}, "needs a window"),
-        ({"kind": ReserveKind.ROLLING, "window_days": 0}, "at least one day"),
+        ({"kind": ReserveKind.FIXED}, "a fixed reserve needs a release date"),
+        ({"kind": ReserveKind.FIXED, "release_on": AUG_1, "window_days": 30},
+         "a fixed reserve has no rolling window"),
+        ({"kind": ReserveKind.ROLLING}, "a rolling reserve needs a window"),
+        ({"kind": ReserveKind.ROLLING, "window_days": 0},
+         "the rolling window must be at least one day"),
         ({"kind": ReserveKind.ROLLING, "window_days": 30, "release_on": AUG_1},
-         "no release date"),
-        ({"kind": ReserveKind.ROLLING, "window_days": 30, "balance": 100}, "only a balance"),
+         "a rolling reserve has no release date"),
+        ({"kind": ReserveKind.ROLLING, "window_days": 30, "balance": 100},
+         "only a balance transfer moves an existing balance"),
         ({"kind": ReserveKind.BALANCE_TRANSFER, "release_on": AUG_1, "transfer_on": AUG_1},
-         "balance moved"),
+         "a balance transfer needs the balance moved, zero or more"),
         ({"kind": ReserveKind.BALANCE_TRANSFER, "release_on": AUG_1, "balance": 100},
-         "needs its date"),
+         "a balance transfer needs its date"),
         ({"kind": ReserveKind.BALANCE_TRANSFER, "balance": 100, "transfer_on": AUG_1},
-         "either a release date or a window"),
+         "a balance transfer needs either a release date or a window"),
         ({"kind": ReserveKind.BALANCE_TRANSFER, "balance": 100, "transfer_on": AUG_4,
-          "release_on": AUG_1}, "before the release date"),
+          "release_on": AUG_1}, "the balance transfer must come before the release date"),
     ],
 )
-def test_terms_that_describe_no_stripe_reserve_are_rejected(
+def test_terms_that_describe_no_stripe_reserve_are_rejected_saying_what_to_fix(
     kwargs: dict[str, object], message: str
 ) -> None:
-    with pytest.raises(ReserveTermsError, match=message):
+    # `simulate` shows the message as it is: it must name the fix, and nothing else.
+    with pytest.raises(ReserveTermsError) as raised:
         ReserveTerms(percent=PERCENT, **kwargs)  # type: ignore[arg-type]
+    assert str(raised.value) == message
 
 
 def test_amounts_too_small_to_reserve_make_no_movement() -> None:
     tiny = Transaction(day=AUG_1, gross=3, fee=0, currency="usd")  # 25 % of 3 -> 0
     assert project(rolling(), [tiny]) == []
+
+
+def test_one_cent_reserved_is_held_and_released() -> None:
+    cent = Transaction(day=AUG_1, gross=4, fee=0, currency="usd")  # 25 % of 4 -> 1
+    assert project(rolling(), [cent]) == [
+        Movement(AUG_1, "hold", 1, "usd", "transaction"),
+        Movement(AUG_1 + timedelta(days=30), "release", 1, "usd", "transaction")]
 
 
 # --- real holds ---------------------------------------------------------------------------
@@ -271,6 +303,35 @@ def test_release_date_is_the_scheduled_release_in_utc() -> None:
     late = ReserveHold(id="h", currency="usd", amount=1,
                        scheduled_release=datetime(2026, 8, 30, 20, tzinfo=toronto))
     assert hold_release_date(late) == date(2026, 8, 31)
+
+
+@pytest.fixture
+def toronto_machine() -> Iterator[None]:
+    """The CLI runs on an operator's machine, whose local time zone is not UTC."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "America/Toronto"
+    time.tzset()
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = before
+        time.tzset()
+
+
+@pytest.mark.usefixtures("toronto_machine")
+def test_release_dates_are_utc_dates_whatever_the_machines_time_zone() -> None:
+    # 02:00 UTC on August 31 is still August 30 in Toronto.
+    aware = ReserveHold(id="h", currency="usd", amount=1,
+                        scheduled_release=datetime(2026, 8, 31, 2, tzinfo=UTC))
+    assert hold_release_date(aware) == date(2026, 8, 31)
+    # A time without a zone is read as UTC, not as the machine's local time (22:00 in
+    # Toronto would be 02:00 UTC on September 1).
+    naive = ReserveHold(id="n", currency="usd", amount=1,
+                        scheduled_release=datetime(2026, 8, 31, 22))
+    assert hold_release_date(naive) == date(2026, 8, 31)
 
 
 def test_release_date_falls_back_to_the_day_after_release_after() -> None:
@@ -296,6 +357,11 @@ def test_holds_are_grouped_by_currency_and_release_date() -> None:
     ]
     assert unscheduled_holds(holds) == {"usd": 7_00}
     assert held_total(holds) == {"cad": 5_00, "usd": 72_67 + 1_00 + 7_00}
+
+
+def test_holds_without_a_release_date_add_up_per_currency() -> None:
+    holds = [hold("a", 7_00, None), hold("b", 3_00, None), hold("c", 2_00, None, "cad")]
+    assert unscheduled_holds(holds) == {"cad": 2_00, "usd": 7_00 + 3_00}
 
 
 def test_amount_releasable_is_what_is_still_held() -> None:
@@ -326,12 +392,28 @@ def test_reserve_held_totals_what_is_still_held() -> None:
     holds = [hold("a", 24_20, date(2026, 8, 31)), hold("b", 48_47, date(2026, 8, 31)),
              hold("c", 3_00, None)]
     [held, upcoming] = reserve_findings(holds, AS_OF, 14, None, {})
-    assert held.code is RuleCode.RESERVE_HELD
     assert held.severity is Severity.INFO
-    assert (held.currency, held.amount) == ("usd", 72_67 + 3_00)
-    assert held.details == {"holds": 3, "next_release_date": "2026-08-31",
-                            "no_scheduled_release": 3_00}
-    assert upcoming.code is RuleCode.RESERVE_RELEASE_UPCOMING
+    assert held == Finding.of(RuleCode.RESERVE_HELD, "usd", 72_67 + 3_00, holds=3,
+                              next_release_date="2026-08-31", no_scheduled_release=3_00)
+    # Released on the 31st, 11 days after the run date: within the 14-day horizon.
+    assert upcoming == Finding.of(
+        RuleCode.RESERVE_RELEASE_UPCOMING, "usd", 72_67,
+        releases=[{"date": "2026-08-31", "amount": 72_67}], first_release_date="2026-08-31",
+        horizon_days=14, minimum_balance=None, minimum_balance_retains=0)
+
+
+def test_holds_with_nothing_left_are_not_counted_and_one_cent_is() -> None:
+    holds = [hold("a", 5_00, None), hold("spent", 9_99, None, amount_releasable=0),
+             hold("cent", 1, None)]
+    [held] = reserve_findings(holds, AS_OF, 14, None, {})
+    assert held == Finding.of(RuleCode.RESERVE_HELD, "usd", 5_01, holds=2,
+                              next_release_date=None, no_scheduled_release=5_01)
+
+
+def test_holds_all_scheduled_have_nothing_without_a_release_date() -> None:
+    [held] = reserve_findings([hold("a", 5_00, date(2026, 12, 1))], AS_OF, 14, None, {})
+    assert held == Finding.of(RuleCode.RESERVE_HELD, "usd", 5_00, holds=1,
+                              next_release_date="2026-12-01", no_scheduled_release=0)
 
 
 def test_release_horizon_excludes_the_run_date_and_includes_its_last_day() -> None:
@@ -354,6 +436,15 @@ def test_release_horizon_excludes_the_run_date_and_includes_its_last_day() -> No
 def test_no_upcoming_release_outside_the_horizon() -> None:
     findings = reserve_findings([hold("a", 1_00, date(2026, 12, 1))], AS_OF, 14, None, {})
     assert [f.code for f in findings] == [RuleCode.RESERVE_HELD]
+
+
+def test_a_currency_without_an_upcoming_release_does_not_hide_the_next_currency() -> None:
+    # CAD (first in order) releases beyond the horizon; USD within it.
+    holds = [hold("a", 2_00, date(2026, 12, 1), "cad"), hold("b", 1_00, date(2026, 8, 25))]
+    findings = reserve_findings(holds, AS_OF, 14, None, {})
+    assert [(f.code.value, f.currency, f.amount) for f in findings] == [
+        ("RESERVE_HELD", "cad", 2_00), ("RESERVE_HELD", "usd", 1_00),
+        ("RESERVE_RELEASE_UPCOMING", "usd", 1_00)]
 
 
 def test_each_currency_gets_its_own_findings() -> None:
@@ -387,6 +478,19 @@ def test_minimum_balance_retains_its_share_of_released_funds(
     expected = min(retains, upcoming.amount)
     assert upcoming.details["minimum_balance_retains"] == expected
     assert minimum_balance_retains(upcoming.amount, minimum, available) == expected
+
+
+def test_a_minimum_balance_without_an_available_balance_retains_all_of_it() -> None:
+    # No USD available balance at all counts as zero: the 500 $ minimum refills first.
+    holds = [hold("a", 800_00, date(2026, 8, 25))]
+    findings = reserve_findings(holds, AS_OF, 14, {"usd": 500_00}, {})
+    upcoming = next(f for f in findings if f.code is RuleCode.RESERVE_RELEASE_UPCOMING)
+    assert upcoming.details["minimum_balance_retains"] == 500_00
+
+
+def test_nothing_released_retains_nothing() -> None:
+    assert minimum_balance_retains(0, 500_00, 100_00) == 0
+    assert minimum_balance_retains(-1_00, 500_00, 100_00) == 0
 
 
 def test_finding_details_are_json() -> None:
