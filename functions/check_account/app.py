@@ -5,8 +5,8 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from balance_guard.aws import handlers
+from balance_guard.aws.check_account import check_account
 
 
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    return handlers.check_account(event, context)
+    return check_account(event, context)

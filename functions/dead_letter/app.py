@@ -5,8 +5,8 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from balance_guard.aws import handlers
+from balance_guard.aws.dead_letter import dead_letter
 
 
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    return handlers.dead_letter(event, context)
+    return dead_letter(event, context)

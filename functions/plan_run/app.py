@@ -4,8 +4,8 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from balance_guard.aws import handlers
+from balance_guard.aws.plan_run import plan_run
 
 
 def handler(event: dict[str, Any] | None, context: LambdaContext) -> dict[str, Any]:
-    return handlers.plan_run(event, context)
+    return plan_run(event, context)

@@ -4,8 +4,8 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from balance_guard.aws import handlers
+from balance_guard.aws.run_digest import run_digest
 
 
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return handlers.run_digest(event, context)
+    return run_digest(event, context)

@@ -27,7 +27,8 @@ from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID  # type: ignore[attr-defined]
 from moto.ses.models import ses_backends
 
-from balance_guard.aws import handlers
+from balance_guard.aws import common
+from balance_guard.aws import run_digest as run_digest_fn
 from balance_guard.aws.runtime import Runtime, install
 from balance_guard.aws.settings import Settings
 from balance_guard.report.model import Report
@@ -468,7 +469,7 @@ def test_run_digest_of_an_unfinished_run_reports_the_missing_accounts(
 
     raw = boto3.client("s3").get_object(Bucket=BUCKET, Key=f"reports/{AS_OF}/{run_id}.json")
     report = Report.model_validate_json(raw["Body"].read())
-    missing = [a for a in report.accounts if a.error == handlers.NOT_FINISHED]
+    missing = [a for a in report.accounts if a.error == run_digest_fn.NOT_FINISHED]
     assert len(missing) == 1
     assert missing[0].status == "error"
 
@@ -476,7 +477,7 @@ def test_run_digest_of_an_unfinished_run_reports_the_missing_accounts(
 def test_run_digest_of_an_unknown_run_raises(serve: Any, aws: Callable[..., Stack]) -> None:
     aws(serve(scenario(HEALTHY)))
 
-    with pytest.raises(handlers.UnknownRunError):
+    with pytest.raises(common.UnknownRunError):
         RUN_DIGEST.handler({"run_id": "2026-08-01T06:00:00Z-dead"}, CONTEXT)
 
 
@@ -513,14 +514,14 @@ def test_the_key_comes_from_secrets_manager_and_is_never_logged(
 ) -> None:
     caplog.set_level(logging.INFO)  # what Lambda keeps (botocore's DEBUG dumps bodies)
     stack = aws(serve(scenario(CRITICAL, BROKEN)), secret=json.dumps({"api_key": KEY}))
-    collect = Collect(handlers.logger.registered_formatter)
-    handlers.logger.addHandler(collect)  # the package's loggers get it too, as in Lambda
+    collect = Collect(common.logger.registered_formatter)
+    common.logger.addHandler(collect)  # the package's loggers get it too, as in Lambda
     try:
         run_id = plan()["run_id"]
         check(received(stack))
         RUN_DIGEST.handler({"run_id": run_id}, CONTEXT)
     finally:
-        logging.getLogger(handlers.logger.name).removeHandler(collect)
+        logging.getLogger(common.logger.name).removeHandler(collect)
 
     assert stack.runtime is not None
     assert stack.runtime.settings.stripe_key() == KEY

@@ -17,7 +17,10 @@ import pytest
 from botocore.exceptions import ClientError, ConnectTimeoutError, ReadTimeoutError
 from botocore.stub import Stubber
 
-from balance_guard.aws import handlers
+from balance_guard.aws import check_account as check_fn
+from balance_guard.aws import common
+from balance_guard.aws import dead_letter as dead_letter_fn
+from balance_guard.aws import plan_run as plan_run_fn
 from balance_guard.aws.dynamo import QUEUED, Lease, RunRecord
 from balance_guard.aws.messages import PlanRequest
 from balance_guard.aws.sending import is_temporary
@@ -86,21 +89,21 @@ def test_a_scheduled_run_is_dated_by_its_scheduled_time_in_the_platform_timezone
 ) -> None:
     request = PlanRequest.model_validate({"scheduled_time": scheduled, "execution_id": "a"})
     retry = PlanRequest.model_validate({"scheduled_time": scheduled, "execution_id": "b"})
-    run_id, day = handlers.run_identity(request, Context(aws_request_id="1"), "America/Toronto")
+    run_id, day = plan_run_fn.run_identity(request, Context(aws_request_id="1"), "America/Toronto")
 
     assert day == as_of
     assert run_id.startswith(scheduled)
     # another attempt, another Lambda request: the same run
-    assert handlers.run_identity(retry, Context(aws_request_id="2"), "America/Toronto") == (
+    assert plan_run_fn.run_identity(retry, Context(aws_request_id="2"), "America/Toronto") == (
         run_id, day)
 
 
 def test_a_run_by_hand_is_the_same_run_for_lambdas_retry_of_the_invocation() -> None:
     request = PlanRequest(as_of=date(2026, 8, 1))
-    first = handlers.run_identity(request, Context(aws_request_id="r-1"), "America/Toronto")
+    first = plan_run_fn.run_identity(request, Context(aws_request_id="r-1"), "America/Toronto")
 
-    assert handlers.run_identity(request, Context(aws_request_id="r-1"), "UTC") == first
-    assert handlers.run_identity(request, Context(aws_request_id="r-2"), "UTC")[0] != first[0]
+    assert plan_run_fn.run_identity(request, Context(aws_request_id="r-1"), "UTC") == first
+    assert plan_run_fn.run_identity(request, Context(aws_request_id="r-2"), "UTC")[0] != first[0]
 
 
 def test_the_schedule_delivering_twice_plans_one_run(
@@ -144,7 +147,7 @@ def test_a_plan_that_died_while_queuing_is_resumed_without_resending(
     sandbox = serve(scenario(CRITICAL, HEALTHY, account("acct_third0001")))
     stack = aws(sandbox)
     rt = runtime_of(stack)
-    monkeypatch.setattr(handlers, "QUEUE_CHUNK", 1)
+    monkeypatch.setattr(plan_run_fn, "QUEUE_CHUNK", 1)
     rt.__dict__["sqs"] = CrashingSqs(boto3.client("sqs"), crash_on=2)
 
     with pytest.raises(RuntimeError, match="timed out"):
@@ -167,7 +170,7 @@ def test_an_attempt_leaves_a_run_another_attempt_is_planning(
 ) -> None:
     stack = aws(serve(scenario(HEALTHY)))
     rt = runtime_of(stack)
-    run_id, as_of = handlers.run_identity(PlanRequest(as_of=date(2026, 8, 1)),
+    run_id, as_of = plan_run_fn.run_identity(PlanRequest(as_of=date(2026, 8, 1)),
                                           Context(aws_request_id="dup"), "America/Toronto")
     busy = Lease(token="other", until=datetime(2099, 1, 1, tzinfo=UTC))
     assert rt.ledger.open(RunRecord(run_id=run_id, as_of=as_of, started=datetime.now(UTC),
@@ -223,13 +226,13 @@ def test_a_rejected_key_in_plan_run_is_not_logged(
     wrong = "sk_test_51WrongPlatformKeyXyZ0987"
     caplog.set_level(logging.DEBUG, logger="balance_guard")
     aws(serve(scenario(HEALTHY)), secret=json.dumps({"api_key": wrong}))
-    collect = Collect(handlers.logger.registered_formatter)
-    handlers.logger.addHandler(collect)
+    collect = Collect(common.logger.registered_formatter)
+    common.logger.addHandler(collect)
     try:
         with pytest.raises(PlatformError, match="rejected the platform key"):
             plan()
     finally:
-        logging.getLogger(handlers.logger.name).removeHandler(collect)
+        logging.getLogger(common.logger.name).removeHandler(collect)
 
     logged = "\n".join([*collect.lines, caplog.text, *capsys.readouterr()])
     assert "rejected the platform key" in logged  # the error is logged...
@@ -363,7 +366,7 @@ def test_records_are_not_started_without_time_to_finish_them(
     finish = ledger.finish
 
     def finish_then_run_late(*args: Any) -> Any:
-        context.remaining_ms = handlers.CHECK_RECORD_BUDGET_MS - 1  # the first one was slow
+        context.remaining_ms = check_fn.CHECK_RECORD_BUDGET_MS - 1  # the first one was slow
         return finish(*args)
 
     monkeypatch.setattr(ledger, "finish", finish_then_run_late)
@@ -462,7 +465,7 @@ def test_a_dead_letter_records_its_account_and_completes_the_run(
     lost_id = json.loads(lost["body"])["account_id"]
     report = stored_report(stack, run_id, lost_id)
     assert report.status == "error"
-    assert report.error == handlers.DEAD_LETTER
+    assert report.error == dead_letter_fn.DEAD_LETTER
     assert report.name.startswith("Building")  # the account's name, as listed
     progress = runtime_of(stack).ledger.progress(run_id)
     assert (progress.done, progress.expected) == (2, 2)
@@ -509,7 +512,8 @@ def test_dead_letters_fail_early_when_time_runs_out(
     [record] = received(stack)
 
     with pytest.raises(Exception, match="All records failed"):
-        dead_letters([record], Context(remaining_ms=handlers.DEAD_LETTER_RECORD_BUDGET_MS - 1))
+        dead_letters([record],
+                     Context(remaining_ms=dead_letter_fn.DEAD_LETTER_RECORD_BUDGET_MS - 1))
     assert runtime_of(stack).ledger.progress(run_id).done == 0
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from balance_guard.aws import handlers
+from balance_guard.aws import check_account as check_fn
 from tests.integration.conftest import account, scenario
 from tests.integration.test_aws_handlers import (
     HEALTHY,
@@ -59,7 +59,7 @@ def test_a_transient_5xx_is_handed_back_then_checked_on_redelivery(
     delays = VisibilityLog(stack, monkeypatch)
 
     assert check(records) == [flaky["messageId"]]  # handed back, not recorded
-    assert delays.delays == [handlers.REDELIVERY_BASE_S]
+    assert delays.delays == [check_fn.REDELIVERY_BASE_S]
     assert stack.runtime is not None
     assert stack.runtime.ledger.progress(run_id).done == 1
 
@@ -71,7 +71,7 @@ def test_a_transient_5xx_is_handed_back_then_checked_on_redelivery(
 
 
 def test_the_redelivery_delay_grows_with_each_attempt() -> None:
-    assert [handlers.redelivery_delay_s(n) for n in range(1, 7)] == [60, 120, 240, 480, 900,
+    assert [check_fn.redelivery_delay_s(n) for n in range(1, 7)] == [60, 120, 240, 480, 900,
                                                                      900]
 
 
@@ -113,8 +113,8 @@ def test_a_deadline_cuts_retries_short_instead_of_the_batch(
     others = [r for r in records if r is not limited]
     VisibilityLog(stack, monkeypatch)
     # 3 s for Stripe once the reserve is set aside; 8 tries would take ~16 s on average.
-    monkeypatch.setattr(handlers, "CHECK_RECORD_BUDGET_MS", 0)
-    context = Context(remaining_ms=int((handlers.NOTIFY_RESERVE_S + 3) * 1000))
+    monkeypatch.setattr(check_fn, "CHECK_RECORD_BUDGET_MS", 0)
+    context = Context(remaining_ms=int((check_fn.NOTIFY_RESERVE_S + 3) * 1000))
     assert check([*others, limited], context) == [limited["messageId"]]
     assert stack.runtime is not None
     assert stack.runtime.ledger.progress(run_id).done == 1

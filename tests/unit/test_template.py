@@ -20,16 +20,16 @@ import pytest
 from cfnlint.api import lint_file
 from cfnlint.decode import cfn_yaml
 
-from balance_guard.aws.handlers import (
+from balance_guard.aws.check_account import (
     CHECK_RECORD_BUDGET_MS,
-    DEAD_LETTER_RECORD_BUDGET_MS,
     NOTIFY_RESERVE_S,
-    PLAN_RESERVE_S,
     REDELIVERY_CAP_S,
     UNSTARTED_REDELIVERY_S,
     redelivery_delay_s,
 )
+from balance_guard.aws.dead_letter import DEAD_LETTER_RECORD_BUDGET_MS
 from balance_guard.aws.messages import CheckMessage, DigestRequest, PlanRequest
+from balance_guard.aws.plan_run import PLAN_RESERVE_S
 from balance_guard.aws.runtime import IDEMPOTENCY_TTL_S, RESERVATION
 from balance_guard.aws.settings import DEFAULT_MAX_RECEIVES, DEFAULT_MAX_RPS
 from balance_guard.stripe.pacing import RetryPolicy
@@ -259,7 +259,8 @@ def test_custom_metric_alarms_watch_what_the_functions_publish(template: dict[st
     for name in ("EmailsFailed", "DeadLetters"):
         assert (custom[name]["ComparisonOperator"], custom[name]["Threshold"]) == (
             "GreaterThanThreshold", 0)
-    handlers_source = (ROOT / "shared/balance_guard/aws/handlers.py").read_text()
+    handlers_source = "".join(p.read_text()
+                              for p in (ROOT / "shared/balance_guard/aws").glob("*.py"))
     for name in custom:
         assert f'name="{name}"' in handlers_source
 

@@ -1,0 +1,235 @@
+"""check_account: SQS batch -> check, store and notify each account; the run's last account
+starts the digest, once.
+
+An account whose check fails for a passing reason (a rate limit, a 5xx, the network, the
+invocation's time running out) is handed back to SQS, to be delivered again after a growing
+delay; only a refusal, or the queue's last delivery, records it as CHECK_FAILED."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import BotoCoreError, ClientError
+
+from balance_guard.aws.messages import CheckMessage, CheckOutcome
+from balance_guard.aws.runtime import Runtime, runtime
+from balance_guard.aws.sending import TemporarySendError
+from balance_guard.report.model import AccountReport
+
+if TYPE_CHECKING:
+    from balance_guard.check.account import AccountCheck
+    from balance_guard.stripe.reader import StripeReader
+
+from balance_guard.aws.common import (
+    NotInRunError,
+    OutOfTimeError,
+    ensure_time,
+    failed_report,
+    logger,
+    metrics,
+    package_logs_as_json,
+    start_digest,
+    tracer,
+)
+
+IDEMPOTENCY_PREFIX = "check_account"
+# Time budgets of an invocation (infra/README.md shows the arithmetic): a record is started
+# only with CHECK_RECORD_BUDGET_MS left; its Stripe reads must end NOTIFY_RESERVE_S before
+# the timeout, leaving the time to email, record the result and answer SQS.
+CHECK_RECORD_BUDGET_MS = 30_000
+NOTIFY_RESERVE_S = 20.0
+# A passing failure is delivered again after 60 s, then 120, 240, 480: a Stripe incident of a
+# quarter of an hour costs the night no account.
+REDELIVERY_BASE_S = 60
+REDELIVERY_CAP_S = 900
+UNSTARTED_REDELIVERY_S = 5  # a record the batch had no time for: the next instance takes it
+
+
+class TransientCheckError(Exception):
+    """The account's check failed for a reason that passes: SQS delivers it again."""
+
+
+def redelivery_delay_s(attempts: int) -> int:
+    """How long SQS keeps a failed record hidden before its next delivery."""
+    return min(REDELIVERY_CAP_S, REDELIVERY_BASE_S << min(10, max(0, attempts - 1)))
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def check_account(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    """Check each account of an SQS batch; report the records that failed, only those."""
+    from aws_lambda_powertools.utilities.idempotency import idempotent_function
+    from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import (
+        PydanticSerializer,
+    )
+
+    package_logs_as_json()
+    rt = runtime()
+    metrics.add_metric(name="RecordsReceived", unit=MetricUnit.Count,
+                       value=len(event.get("Records", [])))
+    # An in-progress record expires with this invocation, so a retry after a timeout can
+    # take over instead of waiting for the record's TTL.
+    rt.idempotency_config.register_lambda_context(context)
+    check_once: Callable[..., CheckOutcome] = idempotent_function(
+        check_message, data_keyword_argument="message",
+        persistence_store=rt.idempotency_store, config=rt.idempotency_config,
+        output_serializer=PydanticSerializer(CheckOutcome), key_prefix=IDEMPOTENCY_PREFIX)
+
+    def record_handler(record: SQSRecord) -> None:
+        try:
+            ensure_time(context, CHECK_RECORD_BUDGET_MS)
+        except OutOfTimeError:
+            delay_redelivery(rt, record, UNSTARTED_REDELIVERY_S)
+            raise
+        # Stripe's timeouts and retries shrink to fit what is left: a slow Stripe fails
+        # this record in time (to be delivered again), never the whole batch.
+        rt.reader().set_deadline(context.get_remaining_time_in_millis() / 1000
+                                 - NOTIFY_RESERVE_S)
+        handle_record(rt, check_once, record)
+
+    return process_partial_response(event=event, record_handler=record_handler,
+                                    processor=BatchProcessor(event_type=EventType.SQS),
+                                    context=context)
+
+
+def handle_record(rt: Runtime, check_once: Callable[..., CheckOutcome],
+                  record: SQSRecord) -> None:
+    """One SQS record. A body that does not parse, or an error, fails this record only (SQS
+    delivers it again); a CHECK_FAILED account is a completed check, not a failed record. On
+    the queue's last delivery an error records the account as not checked instead."""
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+    )
+
+    message = CheckMessage.model_validate_json(record.body)
+    attempts = int(record.attributes.approximate_receive_count or 1)
+    final = attempts >= rt.settings.max_receives
+    with logger.append_context_keys(run_id=message.run_id, account_id=message.account_id):
+        try:
+            outcome = check_once(message=message, rt=rt, attempts=attempts, final=final)
+        except (IdempotencyAlreadyInProgressError, NotInRunError):
+            raise  # another delivery is on it / a message for nothing: SQS decides
+        except Exception as error:
+            if not final:
+                logger.warning("check failed; SQS will deliver it again (%s)",
+                               type(error).__name__, extra={"attempt": attempts})
+                delay_redelivery(rt, record, redelivery_delay_s(attempts))
+                raise
+            # The last delivery before the dead-letter queue: record the account as not
+            # checked, so the run still completes and its report is still written.
+            logger.exception("giving up on the account after %d attempts", attempts)
+            reason = f"not checked after {attempts} attempts: {type(error).__name__}"
+            progress = rt.ledger.finish(
+                message.run_id, message.account_id,
+                failed_report(rt, message.account_id, message.account_id, reason), 0)
+            metrics.add_metric(name="AccountsFailed", unit=MetricUnit.Count, value=1)
+            outcome = CheckOutcome(account_id=message.account_id, status="error",
+                                   emails_sent=0, done=progress.done,
+                                   expected=progress.expected)
+        if outcome.run_complete:
+            start_digest(rt, message.run_id, f"message:{record.message_id}")
+
+
+def _rate_limited(reader: StripeReader) -> int:
+    stats = reader.pacer_stats()
+    return stats.rate_limited if stats else 0
+
+
+def delay_redelivery(rt: Runtime, record: SQSRecord, seconds: int) -> None:
+    """Hide a failed record for `seconds` (rather than the queue's whole visibility timeout);
+    if SQS refuses, the record simply comes back later."""
+    try:
+        rt.sqs.change_message_visibility(QueueUrl=rt.settings.require("check_queue_url"),
+                                         ReceiptHandle=record.receipt_handle,
+                                         VisibilityTimeout=seconds)
+    except (ClientError, BotoCoreError) as error:
+        logger.warning("could not set the record's redelivery delay: %s", error)
+
+
+@tracer.capture_method(capture_response=False)
+def check_message(message: CheckMessage, rt: Runtime, attempts: int = 1,
+                  final: bool = True) -> CheckOutcome:
+    """One account of one run, end to end; made idempotent on (run_id, account_id) by
+    check_account, so a duplicate message or a retry returns this outcome again.
+
+    Raises what is worth a retry (a passing Stripe error, the state store's errors, SES
+    throttling or outage) unless `final`, the queue's last delivery: the account is then
+    recorded CHECK_FAILED with its cause, and a temporary email failure is a notice.
+    """
+    from balance_guard.check.runner import RunOptions, check_and_store
+
+    account = rt.ledger.account(message.run_id, message.account_id)
+    if account is None:
+        raise NotInRunError(f"{message.account_id} is not part of run {message.run_id}")
+    reader = rt.reader()
+    before, limited_before = reader.request_count, _rate_limited(reader)
+    options = RunOptions(as_of=message.as_of, policy=rt.settings.policy, concurrency=1)
+    checked = check_and_store(reader, rt.state_store, account, options)
+    requests = reader.request_count - before
+    metrics.add_metric(name="StripeRateLimited", unit=MetricUnit.Count,
+                       value=_rate_limited(reader) - limited_before)
+    if checked.transient and not final:
+        metrics.add_metric(name="ChecksRetried", unit=MetricUnit.Count, value=1)
+        raise TransientCheckError(checked.report.error or "a passing Stripe error")
+    report, email_failed, sent_now = notify_checked(rt, checked, message, attempts, final)
+    progress = rt.ledger.finish(message.run_id, account.id, report, requests)
+
+    metrics.add_metric(name="AccountsChecked", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name="AccountsFailed", unit=MetricUnit.Count,
+                       value=int(report.status == "error"))
+    metrics.add_metric(name="EmailsSent", unit=MetricUnit.Count, value=sent_now)
+    metrics.add_metric(name="EmailsFailed", unit=MetricUnit.Count, value=int(email_failed))
+    metrics.add_metric(name="StripeRequests", unit=MetricUnit.Count, value=requests)
+    logger.info("account checked", extra={
+        "status": report.status, "emails_sent": len(report.emails),
+        "email_failed": email_failed, "stripe_requests": requests, "done": progress.done,
+        "expected": progress.expected})
+    return CheckOutcome(account_id=account.id, status=report.status,
+                        emails_sent=len(report.emails), done=progress.done,
+                        expected=progress.expected)
+
+
+def notify_checked(rt: Runtime, checked: AccountCheck, message: CheckMessage, attempts: int,
+                   final: bool) -> tuple[AccountReport, bool, int]:
+    """Email the account's admins when something is due: the report with what was sent, and
+    whether an email could not be sent. Unlike the runner's `notify`, a temporary failure
+    (SES, or the notification log in DynamoDB) is raised for SQS to retry, unless `final`."""
+    report = checked.report
+    sender = rt.email_sender
+    sender.failures.clear()
+    try:
+        outcome = rt.notifier.notify_account(
+            report, account_email=checked.email, settings=checked.settings,
+            as_of=message.as_of, run_id=message.run_id,
+            country=checked.snapshot.country if checked.snapshot else None)
+    except (TemporarySendError, ClientError, BotoCoreError) as error:
+        if not final:
+            raise
+        logger.exception("email not sent after %d attempts", attempts)
+        return _noted(report, f"email not sent after {attempts} attempts: "
+                              f"{str(error)[:300]}"), True, 0
+    except Exception as error:  # a bug of ours: this account's email, not the run
+        logger.exception("notifying the account failed")
+        return _noted(report, f"email not sent: {type(error).__name__}"), True, 0
+    if outcome.in_flight and not final:
+        # Another delivery holds this account's claim: once its lease lapses, a redelivery
+        # sends the email if that delivery died.
+        raise TemporarySendError("another delivery holds this account's email claim")
+    report = report.model_copy(update={"emails": [*report.emails, *outcome.emails],
+                                       "notices": [*report.notices, *outcome.notices]})
+    return report, bool(sender.failures) and not outcome.emails, len(outcome.sent_now)
+
+
+def _noted(report: AccountReport, notice: str) -> AccountReport:
+    return report.model_copy(update={"notices": [*report.notices, notice]})

@@ -1,0 +1,71 @@
+"""run_digest: {"run_id"} -> the report (report@1) to S3, the operations digest by email."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from balance_guard.aws.dynamo import (
+    RunRecord,
+)
+from balance_guard.aws.messages import DigestRequest
+from balance_guard.aws.runtime import Runtime, runtime
+from balance_guard.report.model import Report, totals_of
+
+if TYPE_CHECKING:
+    pass
+
+from balance_guard.aws.common import (
+    UnknownRunError,
+    failed_report,
+    logger,
+    metrics,
+    package_logs_as_json,
+    tracer,
+)
+
+NOT_FINISHED = "no result: the account's check did not finish"
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def run_digest(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Write the run's report to S3, then email operations the digest (once per run)."""
+    package_logs_as_json()
+    request = DigestRequest.model_validate(event)
+    rt = runtime()
+    bucket = rt.settings.require("reports_bucket")
+    logger.append_keys(run_id=request.run_id)
+    run = rt.ledger.run(request.run_id)
+    if run is None:
+        raise UnknownRunError(f"no run {request.run_id} in the state table")
+
+    report = assemble_report(rt, run)
+    key = f"reports/{run.as_of.isoformat()}/{run.run_id}.json"
+    rt.s3.put_object(Bucket=bucket, Key=key, Body=report.to_json().encode("utf-8"),
+                     ContentType="application/json")
+    digest = rt.notifier.send_digest(report, rt.settings.ops_email)
+
+    metrics.add_metric(name="RunDuration", unit=MetricUnit.Seconds,
+                       value=report.totals.duration_s)
+    metrics.add_metric(name="DigestsSent", unit=MetricUnit.Count, value=int(digest is not None))
+    logger.info("run reported", extra={"report_key": key, "accounts": report.totals.accounts,
+                                       "by_status": report.totals.by_status,
+                                       "digest_sent": digest is not None})
+    return {"run_id": run.run_id, "report_key": key}
+
+
+def assemble_report(rt: Runtime, run: RunRecord) -> Report:
+    """The run's report from what each account left in the ledger; an account without a
+    result (a digest started by hand before the end) is reported as not checked."""
+    results = rt.ledger.results(run.run_id)
+    reports = [r.report or failed_report(rt, r.account_id, r.name, NOT_FINISHED)
+               for r in results]
+    requests = run.stripe_requests + sum(r.stripe_requests for r in results)
+    duration = (datetime.now(UTC) - run.started).total_seconds()
+    return Report(run_id=run.run_id, as_of=run.as_of, accounts=reports,
+                  totals=totals_of(reports, requests, duration))
