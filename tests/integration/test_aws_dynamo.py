@@ -13,7 +13,6 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from balance_guard.aws import dynamo
 from balance_guard.aws.dynamo import (
     QUEUED,
     QUEUING,
@@ -27,7 +26,10 @@ from balance_guard.aws.dynamo import (
     RunRecord,
     StateTooLargeError,
     UnprocessedWritesError,
+    _common,
 )
+from balance_guard.aws.dynamo import ledger as run_ledger
+from balance_guard.aws.dynamo import state as account_state
 from balance_guard.domain.findings import Finding, RuleCode
 from balance_guard.domain.ledger import AccountState
 from balance_guard.domain.policy import Policy
@@ -95,7 +97,7 @@ def test_a_state_is_read_back_as_saved(client: Any) -> None:
 def test_a_state_too_big_for_one_item_is_split_then_joined_again(
     client: Any, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(dynamo, "INLINE_LIMIT", 2_000)
+    monkeypatch.setattr(account_state, "INLINE_LIMIT", 2_000)
     store = DynamoStateStore(client, TABLE)
     big = state_with(600)
 
@@ -113,7 +115,7 @@ def test_a_state_too_big_for_one_item_is_split_then_joined_again(
 def test_a_state_beyond_every_chunk_is_refused_and_the_old_one_kept(
     client: Any, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(dynamo, "INLINE_LIMIT", 500)
+    monkeypatch.setattr(account_state, "INLINE_LIMIT", 500)
     store = DynamoStateStore(client, TABLE)
     store.save("acct_1", state_with(2))
 
@@ -364,7 +366,7 @@ def test_a_recording_taken_over_drops_accounts_the_new_listing_lacks(client: Any
     ledger.open(run, lease("first"))
     # the first attempt wrote its accounts, then died before moving the run on
     ledger._table.write_all([{"PutRequest": {"Item": {
-        "pk": {"S": f"RUN#{RUN_ID}#{dynamo._shard_of(i, dynamo.SHARDS):02d}"},
+        "pk": {"S": f"RUN#{RUN_ID}#{run_ledger._shard_of(i, run_ledger.SHARDS):02d}"},
         "sk": {"S": f"ACCOUNT#{i}"}, "seq": {"N": str(n)}, "name": {"S": i},
         "account": {"S": accounts(i)[0].model_dump_json()}}}}
         for n, i in enumerate(["acct_a", "acct_gone"])])
@@ -427,29 +429,29 @@ def test_ten_thousand_accounts_are_written_through_unprocessed_items_and_throttl
     assert sorted(sk for _, sk in keys) == sorted(f"ACCOUNT#{i}" for i in ids)  # each once
     per_partition = [sum(1 for pk, _ in keys if pk == partition) for partition in
                      {pk for pk, _ in keys}]
-    assert len(per_partition) == dynamo.SHARDS  # no hot partition key
-    assert max(per_partition) < 2 * 10_000 / dynamo.SHARDS
+    assert len(per_partition) == run_ledger.SHARDS  # no hot partition key
+    assert max(per_partition) < 2 * 10_000 / run_ledger.SHARDS
     assert len(pauses) == 3
-    assert all(0 < p <= dynamo.WRITE_BACKOFF_S[1] for p in pauses)
+    assert all(0 < p <= _common.WRITE_BACKOFF_S[1] for p in pauses)
 
 
 def test_writes_that_stay_unprocessed_end_in_a_clear_error(client: Any) -> None:
     pauses: list[float] = []
-    table = dynamo._Table(Unprocessing(client, times=100, keep=0), TABLE)
+    table = _common.Table(Unprocessing(client, times=100, keep=0), TABLE)
     writes = [{"PutRequest": {"Item": {"pk": {"S": f"x{i}"}, "sk": {"S": "y"}}}}
               for i in range(30)]
 
     with pytest.raises(UnprocessedWritesError, match="25 of 30 writes unprocessed after 8"):
         table.write_all(writes, sleep=pauses.append)
-    assert len(pauses) == dynamo.WRITE_ATTEMPTS - 1
-    assert max(pauses) <= dynamo.WRITE_BACKOFF_S[1]
+    assert len(pauses) == _common.WRITE_ATTEMPTS - 1
+    assert max(pauses) <= _common.WRITE_BACKOFF_S[1]
     assert pauses[-1] > pauses[0]  # backing off
 
 
 def test_a_report_too_big_for_an_item_is_kept_without_its_extra_notices(
     client: Any, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(dynamo, "INLINE_LIMIT", 3_000)
+    monkeypatch.setattr(run_ledger, "INLINE_LIMIT", 3_000)
     ledger = RunLedger(client, TABLE)
     started(ledger, "acct_a")
     noisy = report("acct_a").model_copy(update={
@@ -459,7 +461,7 @@ def test_a_report_too_big_for_an_item_is_kept_without_its_extra_notices(
 
     [result] = ledger.results(RUN_ID)
     assert result.report is not None
-    assert len(result.report.notices) == dynamo.NOTICES_KEPT + 1
+    assert len(result.report.notices) == run_ledger.NOTICES_KEPT + 1
     assert result.report.notices[-1] == "300 more notices not kept"
 
 
@@ -472,24 +474,24 @@ def bulky_findings(count: int) -> list[Finding]:
 def test_a_report_still_too_big_after_trimming_is_cut_to_its_essentials(
     client: Any, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(dynamo, "INLINE_LIMIT", 12_000)
+    monkeypatch.setattr(run_ledger, "INLINE_LIMIT", 12_000)
     ledger = RunLedger(client, TABLE)
     started(ledger, "acct_a")
     huge = report("acct_a", "info").model_copy(update={"findings": bulky_findings(400)})
-    assert len(dynamo._pack(huge.model_dump_json())) > 12_000
+    assert len(_common.pack(huge.model_dump_json())) > 12_000
 
     ledger.finish(RUN_ID, "acct_a", huge, 5)
 
     [result] = ledger.results(RUN_ID)
     assert result.report is not None
-    assert len(result.report.findings) == dynamo.FINDINGS_KEPT
+    assert len(result.report.findings) == run_ledger.FINDINGS_KEPT
     assert result.report.notices[-1].startswith("report trimmed to fit the run's table: 400")
 
 
 def test_a_report_that_cannot_fit_at_all_is_refused(
     client: Any, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(dynamo, "INLINE_LIMIT", 1_000)
+    monkeypatch.setattr(run_ledger, "INLINE_LIMIT", 1_000)
     ledger = RunLedger(client, TABLE)
     started(ledger, "acct_a")
     huge = report("acct_a", "info").model_copy(update={"findings": bulky_findings(400)})
