@@ -21,6 +21,7 @@ from balance_guard.domain.notification import (
     decide,
     finding_keys,
     fingerprint,
+    release_dates,
 )
 from balance_guard.domain.policy import Policy
 from balance_guard.domain.rules import CurrencyPosition, capacity_findings
@@ -217,6 +218,50 @@ def test_release_dates_fall_back_to_the_accounts_releases() -> None:
     assert finding_keys(bare, day(1), releases) == ("RESERVE_RELEASE_UPCOMING:usd:2026-08-31",)
 
 
+def release(currency: str, on: date) -> ReserveRelease:
+    return ReserveRelease(currency=currency, amount=1_000, release_date=on, payout_date=None,
+                          arrival_date=None)
+
+
+def test_a_bare_release_finding_is_announced_per_release_date_of_the_account() -> None:
+    # An upcoming-release finding read back without its dates: the account's releases say
+    # which dates it announces, both to decide and to remember.
+    bare = Finding.of(RuleCode.RESERVE_RELEASE_UPCOMING, "usd", 2_000)
+    box = Mailbox()
+    first = box.night(day(1), [bare], (release("usd", date(2026, 8, 10)),))
+    assert due(first) == [("RESERVE_RELEASE_UPCOMING", "usd", Reason.NEW_RELEASE_DATE)]
+    assert first is not None
+    assert [r.key for r in first.records] == ["RESERVE_RELEASE_UPCOMING:usd:2026-08-10"]
+    assert box.night(day(2), [bare], (release("usd", date(2026, 8, 10)),)) is None
+    later = (release("usd", date(2026, 8, 10)), release("usd", date(2026, 8, 14)))
+    assert due(box.night(day(3), [bare], later)) == [
+        ("RESERVE_RELEASE_UPCOMING", "usd", Reason.NEW_RELEASE_DATE)]
+
+
+def test_release_dates_fall_back_to_the_first_release_date() -> None:
+    finding = Finding.of(RuleCode.RESERVE_RELEASE_UPCOMING, "usd", 2_000,
+                         first_release_date="2026-08-10")
+    assert release_dates(finding, (release("usd", date(2026, 8, 31)),)) == (date(2026, 8, 10),)
+
+
+def test_release_rows_that_are_not_dated_objects_are_skipped() -> None:
+    # Details read back from a report someone edited: a row that is not an object, or has
+    # no readable date, names no date; the first release date is used instead.
+    finding = Finding.of(RuleCode.RESERVE_RELEASE_UPCOMING, "usd", 2_000,
+                         releases=["2026-08-12", {"date": "soon"}],
+                         first_release_date="2026-08-10")
+    assert release_dates(finding) == (date(2026, 8, 10),)
+    mixed = finding.model_copy(update={"details": {
+        "releases": ["2026-08-12", {"date": "2026-08-14", "amount": 1}]}})
+    assert release_dates(mixed) == (date(2026, 8, 14),)
+
+
+def test_a_finding_without_a_currency_is_keyed_with_a_dash() -> None:
+    # Keys are stored in the send log between nights: their form must not drift.
+    assert finding_keys(PAYOUTS_OFF, day(1)) == ("PAYOUTS_DISABLED:-",)
+    assert finding_keys(MIN_NOT_SET, day(1)) == ("MIN_BALANCE_NOT_SET:cad",)
+
+
 def prefund_used(previous: int, current: int) -> Finding:
     return Finding.of(RuleCode.PREFUND_USED, "cad", previous - current, previous=previous,
                       prefund=current)
@@ -326,6 +371,30 @@ def test_today_is_per_currency_and_only_for_critical_ones() -> None:
 
     assert [(a.currency, a.amount) for a in amounts] == [("cad", 45_000), ("usd", 1_000)]
     assert today_amounts([eur_warning]) == ()
+
+
+def test_one_cent_below_zero_is_due_today() -> None:
+    cent = Finding.of(RuleCode.NEGATIVE_BALANCE, "cad", 1, available=-1)
+    assert today_amounts([cent, SHORT]) == (TodayAmount("cad", 1, negative=1),)
+
+
+def test_a_one_cent_shortfall_is_asked_for_today() -> None:
+    short = Finding.of(RuleCode.REFUND_CAPACITY_SHORT, "cad", 1, exposure=1, capacity=0,
+                       cause="no_minimum_balance")
+    assert today_amounts([short]) == (TodayAmount("cad", 1, shortfall=1),)
+
+
+def test_a_critical_finding_without_an_amount_asks_for_nothing_today() -> None:
+    # Findings read back from a report may have lost a figure: nothing to add is no line.
+    assert today_amounts([Finding.of(RuleCode.NEGATIVE_BALANCE, "cad", None)]) == ()
+
+
+def test_blocked_refunds_without_a_count_still_ask_for_their_amount() -> None:
+    uncounted = Finding.of(RuleCode.REFUND_BLOCKED, "cad", 120_000)
+    flagged = Finding.of(RuleCode.REFUND_BLOCKED, "usd", 5_000, refunds=True)
+    assert today_amounts([uncounted, flagged]) == (
+        TodayAmount("cad", 120_000, blocked=120_000, blocked_refunds=0),
+        TodayAmount("usd", 5_000, blocked=5_000, blocked_refunds=0))
 
 
 def test_the_suggested_minimum_is_the_one_min_balance_not_set_names() -> None:

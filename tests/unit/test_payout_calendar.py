@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from balance_guard.domain.payout_calendar import (
     WEEKDAYS,
+    _year_table,
     add_business_days,
     arrival_business_days,
     arrival_date,
@@ -32,6 +33,13 @@ def weekly(*days: str) -> PayoutSchedule:
 
 def monthly(*days: int) -> PayoutSchedule:
     return PayoutSchedule(interval=Interval.MONTHLY, monthly_payout_days=days)
+
+
+@pytest.fixture(autouse=True)
+def _calendars_read_afresh() -> None:
+    """Each test reads the holidays library itself, not calendars an earlier test cached."""
+    _year_table.cache_clear()
+    has_holiday_calendar.cache_clear()
 
 
 # --- business days ------------------------------------------------------------------------
@@ -119,6 +127,8 @@ def test_other_supported_countries_use_their_public_holidays() -> None:
         (date(2026, 8, 31), 0, date(2026, 8, 31)),
         (date(2026, 8, 29), 0, date(2026, 8, 29)),   # 0 never moves, even from a Saturday
         (date(2026, 9, 8), -1, date(2026, 9, 4)),    # backwards over Labour Day
+        (date(2026, 8, 31), -1, date(2026, 8, 28)),  # Monday - 1 -> Friday
+        (date(2026, 9, 2), -2, date(2026, 8, 31)),   # one day at a time: Tuesday counts
     ],
 )
 def test_add_business_days(start: date, n: int, expected: date) -> None:
@@ -239,6 +249,16 @@ def test_monthly_days_29_to_31_make_one_payout_in_february() -> None:
 
 def test_monthly_without_listed_days_pays_on_the_first() -> None:
     assert payout_date(date(2026, 8, 4), monthly(), "US") == date(2026, 9, 1)
+
+
+def test_monthly_on_the_first_and_the_fifteenth_pays_on_the_next_of_them() -> None:
+    assert payout_date(date(2026, 8, 20), monthly(1, 15), "US") == date(2026, 9, 1)
+
+
+def test_monthly_days_outside_1_to_31_are_ignored() -> None:
+    # Only day 32 listed: none left, so the first of the month, not the month's last day.
+    assert payout_date(date(2026, 8, 4), monthly(32), "US") == date(2026, 9, 1)
+    assert payout_date(date(2026, 8, 4), monthly(0, 15), "US") == date(2026, 8, 17)
 
 
 def test_monthly_payout_on_a_canadian_holiday() -> None:
