@@ -105,6 +105,12 @@ mutation: install
 sandbox: install
 	$(BIN)/balance-guard sandbox --port 12111
 
+# The Lambda layer as `sam build` builds it (shared/Makefile, target build-SharedLayer), into
+# .aws-sam/layer/python: arm64 wheels from PyPI, compiled by a python3.13 (PATH or pyenv).
+.PHONY: layer
+layer:
+	$(MAKE) -C shared build-SharedLayer
+
 # Needs the AWS SAM CLI and a python3.13 (or Docker for --use-container); see infra/README.md.
 deploy:
 	@command -v sam >/dev/null || { echo "install the AWS SAM CLI first (see infra/README.md)"; exit 2; }

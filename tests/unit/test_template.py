@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import ast
 import importlib.metadata
+import importlib.util
 import inspect
 import itertools
 import json
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -88,7 +92,9 @@ def test_functions_run_python_313_on_arm64_with_tracing_and_the_shared_layer(
     assert "POWERTOOLS_METRICS_NAMESPACE" in variables
 
 
-def test_one_layer_is_built_from_shared_for_arm64(template: dict[str, Any]) -> None:
+def test_one_layer_is_built_from_shared_by_its_makefile_for_arm64(
+    template: dict[str, Any],
+) -> None:
     layers = [n for n, r in template["Resources"].items()
               if r["Type"] == "AWS::Serverless::LayerVersion"]
     assert layers == ["SharedLayer"]
@@ -96,7 +102,9 @@ def test_one_layer_is_built_from_shared_for_arm64(template: dict[str, Any]) -> N
     assert layer["Properties"]["ContentUri"] == "shared/"
     assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
     assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"]
-    assert layer["Metadata"] == {"BuildMethod": "python3.13", "BuildArchitecture": "arm64"}
+    assert layer["Metadata"] == {"BuildMethod": "makefile", "BuildArchitecture": "arm64"}
+    # `sam build` runs `make build-SharedLayer` from ContentUri's Makefile
+    assert re.search(r"^build-SharedLayer:", MAKEFILE.read_text(encoding="utf-8"), re.MULTILINE)
     assert (ROOT / "shared" / "requirements.txt").is_file()
 
 
@@ -501,6 +509,141 @@ def test_bounces_and_complaints_reach_operations(template: dict[str, Any]) -> No
         assert statement["Action"] == "sns:Publish"
         assert statement["Condition"]["StringEquals"]["aws:SourceAccount"] == ref(
             "AWS::AccountId")
+
+
+# -- the layer's build (shared/Makefile) -----------------------------------------------------
+
+MAKEFILE = ROOT / "shared" / "Makefile"
+LEFT_OUT = {"cli", "sandbox"}
+
+
+def make_layer(work: Path, *targets: str, shared: Path = ROOT / "shared",
+               dependencies: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Targets of shared/Makefile run with this Python and the given dependencies instead of
+    Lambda's wheels: the same steps `sam build` runs, without pip or a network."""
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    if dependencies is None:
+        dependencies = work / "no-dependencies"
+        dependencies.mkdir(exist_ok=True)
+    version = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    return subprocess.run(
+        ["make", "-s", "--no-print-directory", "-C", str(shared), *targets,
+         f"ARTIFACTS_DIR={work / 'layer'}", f"PYTHON={sys.executable}",
+         f"PYTHON_VERSION={version}", "PLATFORMS=", f"DEPS_FROM={dependencies}"],
+        capture_output=True, text=True, timeout=300, check=False)
+
+
+@pytest.fixture(scope="module")
+def built_layer(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """build-SharedLayer, whole, with Babel (pure Python) as its only dependency."""
+    import babel
+
+    work = tmp_path_factory.mktemp("layer")
+    dependencies = work / "dependencies"
+    shutil.copytree(Path(babel.__file__).parent, dependencies / "babel",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    done = make_layer(work, "build-SharedLayer", dependencies=dependencies)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return work / "layer" / "python"
+
+
+def files_under(folder: Path) -> set[Path]:
+    return {p.relative_to(folder) for p in folder.rglob("*")
+            if p.is_file() and "__pycache__" not in p.parts}
+
+
+def test_the_layer_holds_the_runtime_packages_with_their_data_and_no_cli_or_sandbox(
+    built_layer: Path,
+) -> None:
+    source = ROOT / "shared" / "balance_guard"
+    shipped = built_layer / "balance_guard"
+    assert {p.name for p in source.iterdir()} >= LEFT_OUT
+    assert files_under(shipped) == {
+        p for p in files_under(source) if p.parts[0] not in LEFT_OUT}
+    for data in ("py.typed", "notify/templates/account.html.j2",
+                 "notify/templates/digest.txt.j2", "report/templates/report.html.j2"):
+        assert (shipped / data).is_file(), data
+
+
+def test_the_build_refuses_a_kept_module_that_imports_a_left_out_one(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    for folder in ("balance_guard/aws", "balance_guard/cli"):
+        (shared / folder).mkdir(parents=True)
+        (shared / folder / "__init__.py").write_text("")
+    (shared / "balance_guard" / "__init__.py").write_text("")
+    shutil.copy(MAKEFILE, shared / "Makefile")
+    (shared / "balance_guard" / "aws" / "wired.py").write_text(
+        "def handler():\n    from ..cli import main\n")
+
+    done = make_layer(tmp_path, "layer-package", shared=shared)
+
+    assert done.returncode != 0
+    assert "wired.py:2: imports balance_guard.cli" in done.stderr
+
+
+def test_the_layer_ships_bytecode_that_needs_no_source_check(built_layer: Path) -> None:
+    """/opt is read-only: without bytecode every cold start compiles every module. Hash-based,
+    unchecked .pyc stay valid whatever timestamps the layer's zip keeps."""
+    sources = list(built_layer.rglob("*.py"))
+    assert sources
+    for source in sources:
+        cached = Path(importlib.util.cache_from_source(str(source)))
+        header = cached.read_bytes()[:16]
+        assert header[:4] == importlib.util.MAGIC_NUMBER, source
+        assert int.from_bytes(header[4:8], "little") == 0b01, source  # hash-based, unchecked
+
+
+BABEL_CASES = [(2507267, "cad", "fr", "CA"), (2507267, "cad", "en", "CA"),
+               (-1250, "usd", "en", "US"), (1250000, "eur", "fr", "FR"),
+               (98765, "usd", "fr", None), (4200, "gbp", "en", "GB"), (123456, "jpy", "fr", "CA")]
+# Money, days, numbers and lists as the emails and the digest show them, with the Babel found
+# first on the path: the built layer's when one is given, else this environment's, whole.
+FORMAT_WITH = """
+import json, sys
+from datetime import date
+if sys.argv[1]:
+    sys.path.insert(0, sys.argv[1])
+import babel
+from babel.lists import format_list
+from babel.numbers import format_decimal
+from balance_guard.text.formatting import babel_locale, format_day, format_money
+assert babel.__file__.startswith(sys.argv[1]), babel.__file__
+shown = []
+for amount, currency, language, country in json.loads(sys.argv[2]):
+    locale = babel_locale(language, country)
+    shown.append([str(locale), format_money(amount, currency, language, country),
+                  format_day(date(2026, 8, 1), language, country),
+                  format_day(date(2026, 12, 31), language, country),
+                  format_decimal(1234567.5, locale=locale),
+                  format_list(["Tours du Parc", "Bayview", "Les Cèdres"], locale=locale)])
+print(json.dumps(shown))
+"""
+
+
+def formatted(site: str) -> list[list[str]]:
+    done = subprocess.run([sys.executable, "-c", FORMAT_WITH, site, json.dumps(BABEL_CASES)],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    shown: list[list[str]] = json.loads(done.stdout)
+    return shown
+
+
+def test_babel_keeps_english_and_french_which_format_as_with_every_locale(
+    built_layer: Path,
+) -> None:
+    kept = {p.stem for p in (built_layer / "babel" / "locale-data").glob("*.dat")}
+    assert {name.split("_")[0] for name in kept} == {"root", "en", "fr"}
+    assert {"en_CA", "fr_CA", "en_US", "fr_FR", "en_001", "en_150"} <= kept
+
+    pruned = formatted(str(built_layer))
+
+    assert [row[0] for row in pruned] == ["fr_CA", "en_CA", "en_US", "fr_FR", "fr_CA", "en_GB",
+                                          "fr_CA"]
+    assert "072,67" in pruned[0][1]
+    assert pruned[0][2] == "samedi 1er août 2026"
+    assert pruned[1][1:3] == ["$25,072.67", "Saturday, August 1, 2026"]
+    assert pruned == formatted("")
 
 
 # -- the layer's dependencies ----------------------------------------------------------------
