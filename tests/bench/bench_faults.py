@@ -1,4 +1,4 @@
-"""Bench 3: 10 % injected faults (SPEC §14: every account checked or CHECK_FAILED, nothing
+"""Bench 3: 10 % injected faults (target: every account checked or CHECK_FAILED, nothing
 sent twice, the run report always written).
 
 One sandbox, one 60-building platform. `balance-guard run` (the CLI, in-process, with its
@@ -169,6 +169,6 @@ def test_how_often_faults_stop_the_run_before_any_account(bench: BenchLog) -> No
     aborted = [(seed, why) for seed, why in enumerate(outcomes) if why]
     share = len(aborted) / PLATFORM_SEEDS
     bench.row(NAME, f"runs stopped at the platform (exit 3, no report), {PLATFORM_SEEDS} seeds",
-              f"{share:.0%}", "", "0% (spec: report always written)", not aborted)
+              f"{share:.0%}", "", "0% (a report is always written)", not aborted)
     bench.detail(NAME, platform_stage_seeds=PLATFORM_SEEDS, platform_stage_aborted=len(aborted),
                  platform_stage_examples=aborted[:5])

@@ -1,4 +1,4 @@
-"""Bench 1: Stripe requests per account per night in steady state (SPEC §14: ≤ 5 on average).
+"""Bench 1: Stripe requests per account per night in steady state (target: ≤ 5 on average).
 
 A platform of 200 buildings, none with 100 or more new charges a day, is checked on four
 consecutive nights against the sandbox (whose clock moves with the run date): night 1 scans

@@ -1,4 +1,4 @@
-"""SPEC §14: with injected faults every account ends checked or CHECK_FAILED, nothing is sent
+"""With injected faults every account ends checked or CHECK_FAILED, nothing is sent
 twice, and the report is always written."""
 
 from __future__ import annotations

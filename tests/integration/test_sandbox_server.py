@@ -631,6 +631,7 @@ def test_balance_carries_prefunding_and_settings_keep_the_sdk_crashing_null(
     payouts = settings["payments"]["payouts"]
     assert payouts["automatic_transfer_rules_by_currency"] is None
     assert payouts["minimum_balance_by_currency"] == {"cad": 200000}
-    # The reason the product reads this object raw (STRIPE.md): the typed call crashes.
+    # Why the product reads this object raw: stripe-python 16.1.0's typed call crashes on
+    # a null automatic_transfer_rules_by_currency.
     with pytest.raises(AttributeError):
         client.v1.balance_settings.retrieve(options={"stripe_account": TOURS})

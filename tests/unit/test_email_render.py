@@ -1,4 +1,4 @@
-"""Account emails rendered from the catalog, in French, English and both (SPEC §10)."""
+"""Account emails rendered from the catalog, in French, English and both."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Hostile account names and metadata: no header injection, no HTML injection (SPEC §10)."""
+"""Hostile account names and metadata: no header injection, no HTML injection."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Money and dates through Babel, for the reader's language and country (SPEC §10)."""
+"""Money and dates through Babel, for the reader's language and country."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The notification policy over a sequence of run dates (SPEC §9): exact sends, no wolf cries."""
+"""The notification policy over a sequence of run dates: exact sends, no wolf cries."""
 
 from __future__ import annotations
 

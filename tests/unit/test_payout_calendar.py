@@ -1,4 +1,4 @@
-"""Bank business days, payout dates and arrival dates (SPEC §8), for US and Canadian banks."""
+"""Bank business days, payout dates and arrival dates, for US and Canadian banks."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Who receives an account's email (SPEC §9): metadata first, validated, bounded."""
+"""Who receives an account's email: metadata first, validated, bounded."""
 
 from __future__ import annotations
 

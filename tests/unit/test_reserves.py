@@ -1,6 +1,6 @@
 """The reserve engine: reserved parts, projections of reserve terms, real holds, findings.
 
-The source examples (Stripe's reserves page, SPEC §8): a US business, 25 %, card payments
+The source examples (Stripe's reserves page): a US business, 25 %, card payments
 of $100 on August 1 and $200 on August 4 at 2.9 % + 30¢, released after August 30.
 Every figure below is computed from those inputs by the engine and compared with the
 figure the documents state.
@@ -154,7 +154,7 @@ def test_fixed_reserve_pays_out_and_arrives_like_the_spec_report() -> None:
     releases = releases_from_movements(project(fixed(), SOURCE_PAYMENTS))
     [(release, paid, arrives)] = release_schedule(releases, PayoutSchedule(), "US", 2)
     assert release.amount == 72_67
-    # SPEC §6: release 2026-08-31, payout 2026-08-31, arrival 2026-09-02.
+    # The report's release: 2026-08-31, payout 2026-08-31, arrival 2026-09-02.
     assert (release.release_date, paid, arrives) == (
         date(2026, 8, 31), date(2026, 8, 31), date(2026, 9, 2))
 

@@ -1,4 +1,4 @@
-"""Every rule of SPEC §7 at its trigger and at its boundary."""
+"""Every rule of the nightly check at its trigger and at its boundary."""
 
 from __future__ import annotations
 

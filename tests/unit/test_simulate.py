@@ -102,7 +102,7 @@ def test_balance_transfer_in_french_canada(capsys: pytest.CaptureFixture[str]) -
     assert code == 0
     expected = reserved_part(100_000_00, Decimal(25)) + source_total()
     formatted = format_currency(to_major(expected, "usd"), "USD", locale="fr_CA")
-    # SPEC: USD in fr-CA is written 25 072,67 $ US.
+    # Babel's convention: USD in fr-CA is written 25 072,67 $ US.
     assert formatted == f"25{NBSP}072,67{NBSP}${NBSP}US"
     assert f"  Débloqué{NNBSP}: {formatted} (en réserve{NNBSP}: 0,00{NBSP}${NBSP}US)\n" in out
     assert "transféré le 1er août 2026" in out

@@ -1,4 +1,4 @@
-"""template.yaml: valid for cfn-lint, and the deployment contract of SPEC §11 holds.
+"""template.yaml: valid for cfn-lint, and the deployment contract holds.
 
 cfn-lint checks CloudFormation and SAM's top-level properties; the SAM parts it does not look
 into (events, policy templates, layer metadata) are asserted here one by one, on the template
@@ -131,7 +131,7 @@ def test_plan_run_runs_nightly_at_three_in_toronto_by_default(template: dict[str
     assert settings["ScheduleExpression"] == ref("ScheduleCron")
     assert settings["ScheduleExpressionTimezone"] == ref("ScheduleTimezone")
     parameters = template["Parameters"]
-    # 03:00, not the spec's 02:00: 02:xx does not exist on the spring DST day in Toronto
+    # 03:00, not 02:00: 02:xx does not exist on the spring DST day in Toronto
     assert parameters["ScheduleCron"]["Default"] == "cron(0 3 * * ? *)"
     assert parameters["ScheduleTimezone"]["Default"] == "America/Toronto"
     # "today" for the run is the schedule's day
