@@ -26,6 +26,7 @@ from balance_guard.domain.catalog import (
     REWORDINGS,
     Context,
     RuleText,
+    _entry,
     entry,
     funding_method,
     severity_label,
@@ -95,6 +96,18 @@ def emitted_findings() -> list[Finding]:
 
 
 EMITTED = {f.code: f for f in emitted_findings()}
+
+
+def test_an_entry_is_filed_under_its_code_with_its_english_and_french_texts() -> None:
+    # CATALOG is built by `_entry` when the module is imported, before any test runs: this
+    # checks the builder itself, which every entry goes through.
+    en = RuleText(title="Payouts are off", meaning="m", why="w", action="a", summary="s")
+    fr = RuleText(title="Virements arrêtés", meaning="m", why="w", action="a", summary="s")
+    code, filed = _entry(RuleCode.PAYOUTS_DISABLED, en, fr)
+    assert code is RuleCode.PAYOUTS_DISABLED
+    assert filed.code is RuleCode.PAYOUTS_DISABLED
+    assert (filed.text("en"), filed.text("fr")) == (en, fr)
+    assert tuple(filed.texts) == LANGUAGES
 
 
 def test_every_rule_code_has_an_entry() -> None:
