@@ -87,7 +87,7 @@ bench: install
 	$(BIN)/pytest -q -s tests/bench
 
 # Mutation testing of the pure core (mutmut over domain/, its settings in pyproject.toml), on
-# demand only, never in CI: about 7 minutes on 2 cores. mutmut names a mutant after its file's
+# demand only, never in CI: 5 to 7 minutes on 2 cores. mutmut names a mutant after its file's
 # path less a leading src/, so it runs in out/mutation/, where src/ is a link to shared/.
 # Prints each module's killed %, the survivors judged equivalent (tests/mutation_equivalent.txt)
 # and those left to kill; fails below 95 % in any module.

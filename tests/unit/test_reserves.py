@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from balance_guard.domain.findings import Finding, RuleCode, Severity
 from balance_guard.domain.payout_calendar import is_business_day
+from balance_guard.domain.policy import Policy
 from balance_guard.domain.reserves import (
     Movement,
     Release,
@@ -166,11 +167,16 @@ def test_fixed_reserve_holds_on_the_release_date_and_not_after() -> None:
         (RELEASE_AFTER, "hold"), (date(2026, 8, 31), "release")]
 
 
-def test_arrival_takes_the_business_days_it_is_given() -> None:
-    # Released and paid out Monday 2026-08-31: two business days is Wednesday, three Thursday.
+def test_arrival_takes_the_business_days_the_policy_sets() -> None:
+    # Released and paid out Monday 2026-08-31: the default two business days is Wednesday;
+    # a policy of three is Thursday.
+    policy = Policy(arrival_business_days=3)
     releases = [Release("usd", 100, date(2026, 8, 31))]
-    [(_, paid, arrives)] = release_schedule(releases, PayoutSchedule(), "US", 3)
+    [(_, paid, arrives)] = release_schedule(releases, PayoutSchedule(), "US",
+                                            policy.arrival_business_days)
     assert (paid, arrives) == (date(2026, 8, 31), date(2026, 9, 3))
+    [(_, _, by_default)] = release_schedule(releases, PayoutSchedule(), "US")
+    assert by_default == date(2026, 9, 2)
 
 
 def test_manual_payouts_have_no_payout_or_arrival_date() -> None:

@@ -109,41 +109,44 @@ def test_manual_payouts_count_the_whole_available_balance() -> None:
     assert RuleCode.REFUND_CAPACITY_SHORT not in codes(run(covered))
     short = snap(schedule=manual, available={"cad": 39_999}, prefund_available={"cad": 0},
                  charges=(charge(40_000),))
-    finding = one(run(short), RuleCode.REFUND_CAPACITY_SHORT)
-    assert finding.details["cause"] == "manual_payouts"
-    assert finding.amount == 1
+    # Nothing is paid out on its own: C = A + F = 39 999, one cent short of R = 40 000.
+    assert one(run(short), RuleCode.REFUND_CAPACITY_SHORT) == Finding.of(
+        RuleCode.REFUND_CAPACITY_SHORT, "cad", 1, exposure=40_000, capacity=39_999,
+        cause="manual_payouts", available=39_999, prefund=0, minimum=None)
 
 
 def test_automatic_payouts_without_minimum_keep_only_prefunding() -> None:
     s = snap(available={"cad": 1_000_000}, prefund_available={"cad": 20_000},
              minimum_balances={}, charges=(charge(58_000),))
-    finding = one(run(s), RuleCode.REFUND_CAPACITY_SHORT)
-    assert finding.details["cause"] == "no_minimum_balance"
-    assert finding.details["capacity"] == 20_000
-    assert finding.amount == 38_000
+    # The next payout empties the balance: C = min(A, 0) + F = 20 000 for R = 58 000.
+    assert one(run(s), RuleCode.REFUND_CAPACITY_SHORT) == Finding.of(
+        RuleCode.REFUND_CAPACITY_SHORT, "cad", 38_000, exposure=58_000, capacity=20_000,
+        cause="no_minimum_balance", available=1_000_000, prefund=20_000, minimum=None)
 
 
 def test_balance_below_minimum_is_named_when_the_minimum_would_cover() -> None:
     s = snap(available={"cad": 10_000}, minimum_balances={"cad": 50_000},
              charges=(charge(40_000),))
-    finding = one(run(s), RuleCode.REFUND_CAPACITY_SHORT)
-    assert finding.details["cause"] == "balance_below_minimum"
-    assert finding.amount == 30_000
+    # M = 50 000 would cover R = 40 000, but C = min(A, M) = 10 000 today.
+    assert one(run(s), RuleCode.REFUND_CAPACITY_SHORT) == Finding.of(
+        RuleCode.REFUND_CAPACITY_SHORT, "cad", 30_000, exposure=40_000, capacity=10_000,
+        cause="balance_below_minimum", available=10_000, prefund=0, minimum=50_000)
 
 
 def test_negative_balance_counts_as_zero_capacity() -> None:
     s = snap(available={"cad": -5_000}, minimum_balances={"cad": 50_000},
              prefund_available={"cad": 1_000}, charges=(charge(40_000),))
-    finding = one(run(s), RuleCode.REFUND_CAPACITY_SHORT)
-    assert finding.details["capacity"] == 1_000
-    assert finding.details["cause"] == "balance_below_minimum"
+    # C = min(max(A, 0), M) + F = 0 + 1 000.
+    assert one(run(s), RuleCode.REFUND_CAPACITY_SHORT) == Finding.of(
+        RuleCode.REFUND_CAPACITY_SHORT, "cad", 39_000, exposure=40_000, capacity=1_000,
+        cause="balance_below_minimum", available=-5_000, prefund=1_000, minimum=50_000)
 
 
 def test_payouts_disabled_make_payouts_not_automatic() -> None:
     s = snap(payouts_enabled=False, available={"cad": 10_000}, charges=(charge(40_000),))
-    finding = one(run(s), RuleCode.REFUND_CAPACITY_SHORT)
-    assert finding.details["cause"] == "manual_payouts"
-    assert finding.details["capacity"] == 10_000
+    assert one(run(s), RuleCode.REFUND_CAPACITY_SHORT) == Finding.of(
+        RuleCode.REFUND_CAPACITY_SHORT, "cad", 30_000, exposure=40_000, capacity=10_000,
+        cause="manual_payouts", available=10_000, prefund=0, minimum=None)
 
 
 def test_no_exposure_means_no_shortfall() -> None:
@@ -182,7 +185,10 @@ def test_exposure_uses_the_amount_still_refundable() -> None:
     assert RuleCode.MIN_BALANCE_BELOW_EXPOSURE not in codes(run(s))
     s2 = snap(minimum_balances={"cad": 20_000}, available={"cad": 30_000},
               charges=(charge(100_000, refunded=75_000),))
-    assert one(run(s2), RuleCode.MIN_BALANCE_BELOW_EXPOSURE).amount == 5_000
+    # R = 100 000 - 75 000 refunded = 25 000, 5 000 above M = 20 000.
+    assert one(run(s2), RuleCode.MIN_BALANCE_BELOW_EXPOSURE) == Finding.of(
+        RuleCode.MIN_BALANCE_BELOW_EXPOSURE, "cad", 5_000, exposure=25_000, minimum=20_000,
+        prefund=0)
 
 
 def test_the_lookback_starts_at_midnight_utc_of_the_run_date_less_its_days() -> None:
@@ -192,7 +198,9 @@ def test_the_lookback_starts_at_midnight_utc_of_the_run_date_less_its_days() -> 
 def test_a_charge_made_at_the_lookback_start_counts_and_one_just_before_does_not() -> None:
     start = datetime(2026, 5, 3, tzinfo=UTC)  # 2026-08-01 less the 90 days of the policy
     at_start = snap(minimum_balances={"cad": 0}, charges=(charge(99_000, created=start),))
-    assert one(run(at_start), RuleCode.REFUND_CAPACITY_SHORT).details["exposure"] == 99_000
+    assert one(run(at_start), RuleCode.REFUND_CAPACITY_SHORT) == Finding.of(
+        RuleCode.REFUND_CAPACITY_SHORT, "cad", 99_000, exposure=99_000, capacity=0,
+        cause="minimum_below_exposure", available=0, prefund=0, minimum=0)
     before = snap(minimum_balances={"cad": 0},
                   charges=(charge(99_000, created=start - timedelta(microseconds=1)),))
     assert RuleCode.REFUND_CAPACITY_SHORT not in codes(run(before))
@@ -208,17 +216,21 @@ def test_charges_older_than_the_lookback_do_not_count() -> None:
 def test_exposure_floor_from_metadata_raises_exposure() -> None:
     s = snap(metadata={"balance_guard_exposure_floor_cad": "100000"},
              minimum_balances={"cad": 50_000}, available={"cad": 60_000})
-    finding = one(run(s), RuleCode.MIN_BALANCE_BELOW_EXPOSURE)
-    assert finding.amount == 50_000
+    # No charge at all: R is the floor, 100 000, and M = 50 000 covers half of it.
+    assert one(run(s), RuleCode.MIN_BALANCE_BELOW_EXPOSURE) == Finding.of(
+        RuleCode.MIN_BALANCE_BELOW_EXPOSURE, "cad", 50_000, exposure=100_000, minimum=50_000,
+        prefund=0)
 
 
 def test_exposure_is_per_currency() -> None:
     s = snap(available={"cad": 0, "usd": 0}, minimum_balances={"cad": 10_000, "usd": 0},
              charges=(charge(10_000), charge(5_000, currency="usd", ident="ch_u")))
-    findings = run(s)
-    short = [f for f in findings if f.code is RuleCode.REFUND_CAPACITY_SHORT]
-    assert {(f.currency, f.details["exposure"]) for f in short} == {("cad", 10_000),
-                                                                    ("usd", 5_000)}
+    short = [f for f in run(s) if f.code is RuleCode.REFUND_CAPACITY_SHORT]
+    assert short == [
+        Finding.of(RuleCode.REFUND_CAPACITY_SHORT, "cad", 10_000, exposure=10_000, capacity=0,
+                   cause="balance_below_minimum", available=0, prefund=0, minimum=10_000),
+        Finding.of(RuleCode.REFUND_CAPACITY_SHORT, "usd", 5_000, exposure=5_000, capacity=0,
+                   cause="minimum_below_exposure", available=0, prefund=0, minimum=0)]
 
 
 # -- MIN_BALANCE_NOT_SET -----------------------------------------------------------------
@@ -231,17 +243,20 @@ def test_missing_minimum_suggests_exposure_rounded_up_to_fifty() -> None:
 
 def test_suggestion_already_on_a_fifty_is_kept() -> None:
     finding = one(run(snap(charges=(charge(500_000),))), RuleCode.MIN_BALANCE_NOT_SET)
-    assert finding.amount == 500_000
+    assert finding == Finding.of(RuleCode.MIN_BALANCE_NOT_SET, "cad", 500_000, exposure=500_000)
 
 
 def test_zero_decimal_suggestion_rounds_to_fifty_yen() -> None:
     s = snap(default_currency="jpy", available={"jpy": 0},
              charges=(charge(12_001, currency="jpy"),))
-    assert one(run(s), RuleCode.MIN_BALANCE_NOT_SET).amount == 12_050
+    # Yen have no decimals: 12 001 yen rounds up to 12 050, a whole 50 yen.
+    assert one(run(s), RuleCode.MIN_BALANCE_NOT_SET) == Finding.of(
+        RuleCode.MIN_BALANCE_NOT_SET, "jpy", 12_050, exposure=12_001)
 
 
 def test_missing_minimum_without_exposure_has_no_amount() -> None:
-    assert one(run(snap()), RuleCode.MIN_BALANCE_NOT_SET).amount is None
+    assert one(run(snap()), RuleCode.MIN_BALANCE_NOT_SET) == Finding.of(
+        RuleCode.MIN_BALANCE_NOT_SET, "cad", None, exposure=0)
 
 
 def test_missing_minimum_on_manual_payouts_is_not_flagged() -> None:
@@ -253,14 +268,18 @@ def test_unknown_minimum_is_not_reported_as_missing() -> None:
     s = snap(minimum_balances=None, charges=(charge(10_000),), available={"cad": 50_000})
     findings = run(s)
     assert RuleCode.MIN_BALANCE_NOT_SET not in codes(findings)
-    assert one(findings, RuleCode.REFUND_CAPACITY_SHORT).details["cause"] == (
-        "minimum_balance_unknown")
+    # Automatic payouts with a minimum we cannot read: only what is sure counts, C = F = 0.
+    assert one(findings, RuleCode.REFUND_CAPACITY_SHORT) == Finding.of(
+        RuleCode.REFUND_CAPACITY_SHORT, "cad", 10_000, exposure=10_000, capacity=0,
+        cause="minimum_balance_unknown", available=50_000, prefund=0, minimum=None)
 
 
 def test_unknown_minimum_on_manual_payouts_is_still_a_manual_payouts_cause() -> None:
     s = snap(minimum_balances=None, schedule=PayoutSchedule(interval=Interval.MANUAL),
              charges=(charge(10_000),))
-    assert one(run(s), RuleCode.REFUND_CAPACITY_SHORT).details["cause"] == "manual_payouts"
+    assert one(run(s), RuleCode.REFUND_CAPACITY_SHORT) == Finding.of(
+        RuleCode.REFUND_CAPACITY_SHORT, "cad", 10_000, exposure=10_000, capacity=0,
+        cause="manual_payouts", available=0, prefund=0, minimum=None)
 
 
 # -- MIN_BALANCE_BELOW_EXPOSURE ----------------------------------------------------------
@@ -370,8 +389,7 @@ def test_levels_without_a_check_date_are_no_previous_check() -> None:
 def test_payouts_disabled_either_way(enabled: bool, status: str | None) -> None:
     finding = one(run(snap(payouts_enabled=enabled, payouts_status=status)),
                   RuleCode.PAYOUTS_DISABLED)
-    assert finding.amount is None
-    assert finding.currency is None
+    assert finding == Finding.of(RuleCode.PAYOUTS_DISABLED)  # no currency, amount or detail
 
 
 def test_payouts_enabled_no_finding() -> None:
@@ -382,9 +400,11 @@ def test_payouts_enabled_no_finding() -> None:
 
 def test_default_currency_is_checked_even_without_balance() -> None:
     s = snap(default_currency="usd", available={}, minimum_balances={})
-    assert {f.currency for f in run(s) if f.code is RuleCode.MIN_BALANCE_NOT_SET} == {"usd"}
+    assert [f for f in run(s) if f.code is RuleCode.MIN_BALANCE_NOT_SET] == [
+        Finding.of(RuleCode.MIN_BALANCE_NOT_SET, "usd", None, exposure=0)]
 
 
 def test_three_decimal_currency_suggestion_uses_three_decimals() -> None:
     s = snap(default_currency="kwd", available={"kwd": 0}, charges=(charge(1_001, currency="kwd"),))
-    assert one(run(s), RuleCode.MIN_BALANCE_NOT_SET).amount == 50_000  # 1.001 KWD -> 50 KWD
+    assert one(run(s), RuleCode.MIN_BALANCE_NOT_SET) == Finding.of(
+        RuleCode.MIN_BALANCE_NOT_SET, "kwd", 50_000, exposure=1_001)  # 1.001 KWD -> 50 KWD
