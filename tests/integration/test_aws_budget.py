@@ -6,18 +6,18 @@ import itertools
 import logging
 import random
 import threading
-from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 from botocore.stub import Stubber
-from moto import mock_aws
 
 from balance_guard.aws.budget import TTL_S, DynamoSlots
 from balance_guard.stripe.pacing import LocalSlots, Pacer
-from tests.integration.test_aws_handlers import TABLE, create_table
+from tests.integration.test_aws_dynamo import client
+from tests.integration.test_aws_handlers import TABLE
+
+__all__ = ["client"]  # a fixture, used by name
 
 NOW = 1_785_600_000.0  # 2026-08-01T16:00:00Z
 SPACING = 0.05  # 20 requests a second
@@ -69,17 +69,6 @@ class Failing:
 
 def client_error(code: str, operation: str = "UpdateItem") -> ClientError:
     return ClientError({"Error": {"Code": code, "Message": code}}, operation)
-
-
-@pytest.fixture
-def client(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1"}.items():
-        monkeypatch.setenv(name, value)
-    with mock_aws():
-        dynamodb = boto3.client("dynamodb")
-        create_table(dynamodb)
-        yield dynamodb
 
 
 def item(client: Any, key: str = "global") -> dict[str, Any]:
