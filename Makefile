@@ -13,7 +13,7 @@ DEMO_ENV := PLATFORM_NAME="Boréal Gestion immobilière" \
   SUPPORT_EMAIL="Soutien Boréal <soutien@boreal-gestion.example>" \
   OPS_EMAIL="operations@boreal-gestion.example"
 
-.PHONY: install catalogs demo test test-newer-python lint typecheck docs bench sandbox browser deploy clean mutation
+.PHONY: install catalogs translations demo test test-newer-python lint typecheck docs bench sandbox browser deploy clean mutation
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,7 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium is missing: browser tests will be skipped (apt-get install chromium)"; fi; }
 
-demo: install docs
+demo: install catalogs docs
 	rm -rf out/outbox out/night-1 $(DEMO_STATE) out/report.json out/report.html
 	@echo "== Night 1: $(NIGHT1) =="
 	$(DEMO_ENV) $(BIN)/balance-guard run --as-of $(NIGHT1) --state $(DEMO_STATE) --outbox out/outbox \
@@ -44,27 +44,38 @@ demo: install docs
 	@echo "Emails:   out/outbox/  ($$(ls out/outbox/*.eml 2>/dev/null | wc -l) .eml, each with an .html preview)"
 	@echo "Help:     out/docs/en/index.html  out/docs/fr/index.html"
 
-docs: install
+docs: install catalogs
 	@for lang in $(DOCS_LANGS); do \
 	  $(BIN)/sphinx-build -q -W --keep-going -b html -D language=$$lang \
 	    -d out/.doctrees/$$lang docs out/docs/$$lang || exit 1; \
 	done
 
 lint: install
-	$(BIN)/ruff check shared tests docs functions
+	$(BIN)/ruff check shared tests docs functions tools
 	$(BIN)/ruff format --check shared/balance_guard/domain
 
 typecheck: install
 	$(BIN)/mypy shared
 
-# Compile the French catalogs once, with Sphinx's own code, so the docs builds of parallel
+# Compile the French catalogs once: the product's (one gettext domain for every word a
+# reader sees), and the help pages' with Sphinx's own code, so the docs builds of parallel
 # test workers find them up to date instead of all writing them into docs/ at once.
+PRODUCT_LOCALES := shared/balance_guard/text/locales
+
 catalogs: install
+	@$(BIN)/pybabel -q compile -d $(PRODUCT_LOCALES) -D balance_guard
 	@$(BIN)/python -c "from sphinx.util.i18n import CatalogRepository as R; \
 	  [c.write_mo('fr') for c in R('docs', ['locales'], 'fr', 'utf-8').catalogs if c.is_outdated()]"
 
+# Extract every marked English message (product and help pages), merge it into the French
+# catalogs, and list what is left to translate or fuzzy; exits 1 while anything is.
+translations: install
+	$(BIN)/python tools/translations.py; p=$$?; \
+	$(BIN)/python docs/update_translations.py; d=$$?; \
+	$(MAKE) --no-print-directory catalogs; [ $$p = 0 ] && [ $$d = 0 ]
+
 test: install browser catalogs
-	$(BIN)/ruff check shared tests docs functions
+	$(BIN)/ruff check shared tests docs functions tools
 	$(BIN)/mypy shared
 	$(BIN)/pytest -n 2 -q
 
