@@ -1,0 +1,135 @@
+"""The headline: doing exactly what it asks leaves no critical finding, and less would not do."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from balance_guard.domain.findings import Severity
+from balance_guard.domain.headline import Headline, headline
+from balance_guard.domain.rules import CurrencyPosition, capacity_findings
+
+AS_OF = date(2026, 8, 2)
+NEXT_PAYOUT = date(2026, 8, 6)
+
+
+def after_wire(pos: CurrencyPosition, blocked: int, add: int,
+               minimum: int | None) -> tuple[CurrencyPosition, int]:
+    """Stripe's side, told step by step: what is owed below zero is taken from the money
+    that comes in (the prefunding already there did not cover it); the rest lands in the
+    prefunding balance; each refund on hold is paid once the balances on hand (available
+    first) cover it; then support sets the minimum balance asked for."""
+    available, prefund = pos.available, pos.prefund
+    taken = min(max(-available, 0), add)
+    available, prefund = available + taken, prefund + add - taken
+    if blocked and max(available, 0) + prefund >= blocked:
+        from_available = min(max(available, 0), blocked)
+        available, prefund = available - from_available, prefund - (blocked - from_available)
+        blocked = 0
+    if minimum is not None:
+        pos = replace(pos, minimum=minimum, minimum_known=True)
+    return replace(pos, available=available, prefund=prefund), blocked
+
+
+def critical_left(pos: CurrencyPosition, blocked: int) -> bool:
+    found = capacity_findings(pos)
+    return blocked > 0 or any(f.severity is Severity.CRITICAL for f in found)
+
+
+amounts = st.integers(min_value=0, max_value=2_000_000)
+positions = st.builds(
+    CurrencyPosition,
+    currency=st.sampled_from(["usd", "cad", "jpy"]),
+    available=st.integers(min_value=-500_000, max_value=2_000_000),
+    prefund=amounts,
+    minimum=st.one_of(st.none(), amounts),
+    exposure=amounts,
+    automatic_payouts=st.booleans(),
+    minimum_known=st.booleans(),
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(pos=positions, blocked=st.one_of(st.just(0), amounts))
+def test_doing_what_the_headline_says_leaves_nothing_critical_and_less_would_not_do(
+    pos: CurrencyPosition, blocked: int,
+) -> None:
+    if not pos.minimum_known:
+        pos = replace(pos, minimum=None)
+    # Stripe holds a refund only while the balances on hand cannot pay it.
+    assume(blocked == 0 or blocked > max(pos.available, 0) + pos.prefund)
+    said = headline(pos, blocked, 1 if blocked else 0, AS_OF, NEXT_PAYOUT)
+    if said is None:
+        assert not critical_left(pos, blocked)
+        return
+    assert critical_left(pos, blocked)
+    assert said.asks_anything
+    assert not critical_left(*after_wire(pos, blocked, said.add, said.minimum))
+    if said.add > 0:
+        assert critical_left(*after_wire(pos, blocked, said.add - 1, said.minimum))
+    assert said.add == said.negative + said.blocked + said.shortfall
+    assert said.deadline == (AS_OF if said.urgent else NEXT_PAYOUT)
+
+
+def test_tours_du_parc_asks_one_total_today() -> None:
+    # Below zero by 450 $, a 1 200 $ refund on hold, a 2 000 $ minimum not reached yet and
+    # a 1 850 $ rent that could be refunded: 450 + 1 200 + 1 850 = 3 500 $ today.
+    pos = CurrencyPosition("cad", available=-45_000, prefund=0, minimum=200_000,
+                           exposure=185_000, automatic_payouts=True)
+    assert headline(pos, 120_000, 1, AS_OF, NEXT_PAYOUT) == Headline(
+        currency="cad", add=350_000, minimum=None, deadline=AS_OF, urgent=True,
+        negative=45_000, blocked=120_000, blocked_refunds=1, shortfall=185_000)
+
+
+def test_money_already_in_the_balance_asks_for_a_minimum_by_the_next_payout() -> None:
+    # 3 000 $ available, no minimum, a 1 820 $ exposure: a minimum of 1 850 $ keeps it.
+    pos = CurrencyPosition("cad", available=300_000, prefund=0, minimum=None,
+                           exposure=182_000, automatic_payouts=True)
+    assert headline(pos, 0, 0, AS_OF, NEXT_PAYOUT) == Headline(
+        currency="cad", add=0, minimum=185_000, deadline=NEXT_PAYOUT, urgent=False)
+
+
+def test_a_minimum_too_low_is_raised_and_the_rest_wired() -> None:
+    # 1 000 $ available, a 500 $ minimum, 200 $ prefunding, a 1 500 $ exposure: raising the
+    # minimum to 1 500 $ keeps all 1 000 $; 300 $ more are needed, today (1 200 < 1 500).
+    pos = CurrencyPosition("usd", available=100_000, prefund=20_000, minimum=50_000,
+                           exposure=150_000, automatic_payouts=True)
+    assert headline(pos, 0, 0, AS_OF, NEXT_PAYOUT) == Headline(
+        currency="usd", add=30_000, minimum=150_000, deadline=AS_OF, urgent=True,
+        shortfall=30_000)
+
+
+def test_manual_payouts_ask_for_a_wire_only() -> None:
+    pos = CurrencyPosition("usd", available=50_000, prefund=0, minimum=None,
+                           exposure=240_000, automatic_payouts=False)
+    assert headline(pos, 0, 0, AS_OF, NEXT_PAYOUT) == Headline(
+        currency="usd", add=190_000, minimum=None, deadline=AS_OF, urgent=True,
+        shortfall=190_000)
+
+
+def test_refunds_on_hold_take_the_available_balance_first() -> None:
+    # 300 $ available and 100 $ prefunding against an 800 $ refund: 400 $ are missing, and
+    # then nothing is left for a 500 $ exposure.
+    pos = CurrencyPosition("usd", available=30_000, prefund=10_000, minimum=100_000,
+                           exposure=50_000, automatic_payouts=True)
+    said = headline(pos, 80_000, 1, AS_OF, NEXT_PAYOUT)
+    assert said is not None
+    assert (said.add, said.blocked, said.shortfall, said.minimum) == (90_000, 40_000, 50_000,
+                                                                       None)
+
+
+def test_nothing_critical_means_no_headline() -> None:
+    pos = CurrencyPosition("usd", available=300_000, prefund=0, minimum=200_000,
+                           exposure=150_000, automatic_payouts=True)
+    assert headline(pos, 0, 0, AS_OF, NEXT_PAYOUT) is None
+
+
+def test_without_a_known_next_payout_the_deadline_is_the_night_checked() -> None:
+    pos = CurrencyPosition("cad", available=300_000, prefund=0, minimum=None,
+                           exposure=182_000, automatic_payouts=True)
+    said = headline(pos, 0, 0, AS_OF, None)
+    assert said is not None
+    assert (said.deadline, said.urgent) == (AS_OF, False)
