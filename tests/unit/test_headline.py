@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime
 
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from balance_guard.domain.findings import Severity
-from balance_guard.domain.headline import Headline, headline
+from balance_guard.domain.headline import Headline, account_headlines, headline
+from balance_guard.domain.policy import Policy, resolve_account_settings
 from balance_guard.domain.rules import CurrencyPosition, capacity_findings
+from balance_guard.domain.snapshot import (
+    AccountSnapshot,
+    BlockedRefund,
+    Charge,
+    Interval,
+    PayoutSchedule,
+)
 
 AS_OF = date(2026, 8, 2)
 NEXT_PAYOUT = date(2026, 8, 6)
@@ -133,3 +141,45 @@ def test_without_a_known_next_payout_the_deadline_is_the_night_checked() -> None
     said = headline(pos, 0, 0, AS_OF, None)
     assert said is not None
     assert (said.deadline, said.urgent) == (AS_OF, False)
+
+
+def snapshot(**fields: object) -> AccountSnapshot:
+    created = datetime(2026, 7, 24, tzinfo=UTC)
+    base: dict[str, object] = {
+        "account_id": "acct_1", "name": "Résidence Saint-Laurent", "country": "CA",
+        "default_currency": "cad", "minimum_balances": {"cad": None},
+        "available": {"cad": 300_000}, "prefund_available": {"cad": 0},
+        "schedule": PayoutSchedule(interval=Interval.WEEKLY, weekly_payout_days=("thursday",)),
+        "charges": (Charge(id="ch_1", currency="cad", amount=182_000, amount_refunded=0,
+                           created=created),),
+    }
+    return AccountSnapshot.model_validate({**base, **fields})
+
+
+def test_an_account_s_headline_is_due_by_its_next_automatic_payout() -> None:
+    # Sunday 2 August 2026; payouts on Thursdays: the next one is 6 August.
+    said = account_headlines(snapshot(), AS_OF, Policy(), resolve_account_settings(Policy(), {}))
+    assert said == [Headline(currency="cad", add=0, minimum=185_000,
+                             deadline=date(2026, 8, 6), urgent=False)]
+
+
+def test_an_account_s_refunds_on_hold_count_in_their_own_currency() -> None:
+    created = datetime(2026, 7, 30, tzinfo=UTC)
+    held = (BlockedRefund(id="re_1", currency="cad", amount=400_000, created=created),
+            BlockedRefund(id="re_2", currency="cad", amount=100_000, created=created),
+            BlockedRefund(id="re_3", currency="usd", amount=7_000, created=created))
+    said = account_headlines(snapshot(blocked_refunds=held, minimum_balances={"cad": 200_000}),
+                             AS_OF, Policy(), resolve_account_settings(Policy(), {}))
+    # CAD: 5 000 $ on hold take the 3 000 $ available; 2 000 $ more, then 1 820 $ to keep
+    # the largest rent refundable. USD: 70 $ on hold, no exposure.
+    assert [(h.currency, h.add, h.blocked, h.blocked_refunds, h.shortfall, h.deadline)
+            for h in said] == [("cad", 382_000, 200_000, 2, 182_000, AS_OF),
+                               ("usd", 7_000, 7_000, 1, 0, AS_OF)]
+
+
+def test_manual_payouts_have_no_next_payout_to_wait_for() -> None:
+    manual = snapshot(schedule=PayoutSchedule(interval=Interval.MANUAL),
+                      available={"cad": 100_000})
+    said = account_headlines(manual, AS_OF, Policy(), resolve_account_settings(Policy(), {}))
+    assert said == [Headline(currency="cad", add=82_000, minimum=None, deadline=AS_OF,
+                             urgent=True, shortfall=82_000)]

@@ -22,16 +22,21 @@ which would take the unprotected balance away.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
+
+from pydantic import BaseModel, ConfigDict
 
 from balance_guard.domain.money import round_up_to_major_step
-from balance_guard.domain.rules import SUGGESTED_MINIMUM_STEP, CurrencyPosition
+from balance_guard.domain.payout_calendar import payout_date
+from balance_guard.domain.policy import AccountSettings, Policy
+from balance_guard.domain.rules import SUGGESTED_MINIMUM_STEP, CurrencyPosition, position
+from balance_guard.domain.snapshot import AccountSnapshot
 
 
-@dataclass(frozen=True)
-class Headline:
+class Headline(BaseModel):
     """What one currency's email asks for, and how its parts add up."""
+
+    model_config = ConfigDict(frozen=True)
 
     currency: str
     add: int  # minor units to add to the prefunding balance; 0: no wire
@@ -47,6 +52,24 @@ class Headline:
     @property
     def asks_anything(self) -> bool:
         return self.add > 0 or self.minimum is not None
+
+
+def account_headlines(
+    snapshot: AccountSnapshot, as_of: date, policy: Policy, settings: AccountSettings,
+) -> list[Headline]:
+    """Every currency's headline for one account, in the order of its currencies."""
+    next_payout = (payout_date(as_of + timedelta(days=1), snapshot.schedule, snapshot.country)
+                   if snapshot.automatic_payouts else None)
+    found = []
+    # A refund on hold is critical in its currency even where no balance is listed.
+    held_in = {r.currency for r in snapshot.blocked_refunds}
+    for currency in sorted({*snapshot.currencies(), *held_in}):
+        held = [r.amount for r in snapshot.blocked_refunds if r.currency == currency]
+        said = headline(position(snapshot, currency, as_of, policy, settings), sum(held),
+                        len(held), as_of, next_payout)
+        if said is not None:
+            found.append(said)
+    return found
 
 
 def headline(
