@@ -6,9 +6,10 @@ One source tree, built once per language:
     sphinx-build -W --keep-going -b html -D language=fr -d out/doctrees/fr docs out/docs/fr
 
 English is written in the `.rst` sources; French comes from the gettext catalogs in
-`locales/fr/LC_MESSAGES/`. Rule texts, the comparison table and the reserve examples are
-rendered by the `balance_guard_docs` extension straight from the package, in the build's
-language, so they need no catalog entry.
+`locales/fr/LC_MESSAGES/`, set by the product's French typography at build time. Rule texts,
+the comparison table, the reserve examples and the page frame's words are rendered by the
+`balance_guard_docs` extension from the package's own gettext catalog
+(`balance_guard.text`), in the build's language, so they need no entry here.
 """
 
 from __future__ import annotations

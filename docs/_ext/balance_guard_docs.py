@@ -1,9 +1,10 @@
 """Sphinx extension: the help site's rule pages, comparison table and reserve examples.
 
 Everything here is rendered from the `balance_guard` package in the language of the build
-(`-D language=fr`), so the words come from the same catalog as the emails and the figures
-from the same reserve engine as the nightly check. Generated nodes are marked
-untranslatable: they are already in the build's language and need no gettext entry.
+(`-D language=fr`), so the words come from the same gettext catalog as the emails
+(`balance_guard.text`), the money and dates from the same formatter, and the figures from the
+same reserve engine as the nightly check. Generated nodes are marked untranslatable: they are
+already in the build's language and need no entry in the help pages' catalogs.
 
 Directives:
 
@@ -14,7 +15,12 @@ Directives:
 It also gives every page a link to the same page in the other language (see
 ``_templates/layout.html``), the search field's words in the build's language (see
 ``_templates/searchfield.html``), and wraps every table in a box that scrolls sideways on
-its own, so that no page is wider than a phone.
+its own, so that no page is wider than a phone. In a French build, the text of the help
+pages themselves (their `.po` catalogs) is set by the product's one French typography,
+`balance_guard.text.typography.french`, like every other surface.
+
+It may import Sphinx, docutils, Babel and `balance_guard` (domain and text); it holds no
+French and no typography of its own.
 """
 
 from __future__ import annotations
@@ -25,26 +31,17 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from babel.dates import format_date
-from babel.numbers import format_currency, format_percent
 from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.config import Config
+from sphinx.transforms import SphinxTransform
 from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util.docutils import SphinxDirective
+from sphinx.util.nodes import is_smartquotable
 from sphinx.writers.html5 import HTML5Translator
 
-from balance_guard.domain import catalog
-from balance_guard.domain.catalog import (
-    CAUSES,
-    LABELS,
-    LANGUAGES,
-    MIN_BALANCE_VS_PREFUNDING,
-    entry,
-    severity_label,
-)
+from balance_guard.domain.catalog import entry
 from balance_guard.domain.findings import CapacityShortCause, RuleCode
-from balance_guard.domain.money import to_major
 from balance_guard.domain.payout_calendar import DEFAULT_ARRIVAL_BUSINESS_DAYS
 from balance_guard.domain.reserves import (
     Movement,
@@ -58,16 +55,20 @@ from balance_guard.domain.reserves import (
     reserved_part,
 )
 from balance_guard.domain.snapshot import PayoutSchedule
+from balance_guard.text import catalog
+from balance_guard.text.formatting import format_long_day, format_money, format_percent
+from balance_guard.text.i18n import N_, gettext, language_of, words
+from balance_guard.text.typography import colon, french
 
-# Babel locales of the worked examples: they are in US dollars, for a US business.
-BABEL_LOCALES = {"en": "en_US", "fr": "fr_CA"}
-SITE_TITLES = {"en": "Balance Guard help", "fr": "Aide de Balance Guard"}
+# The worked examples are in US dollars, for a US business.
+EXAMPLE_COUNTRY = "US"
+SITE_TITLE = N_("Balance Guard help")
 # Words of the page frame that Sphinx's own catalogs leave in English (the search field's
 # placeholder is hard-coded, and Sphinx translates "Go" as "Go").
-SITE_WORDS: dict[str, dict[str, str]] = {
-    "en": {"search": "Search", "search_button": "Go", "table_scroll": "Table, scrolls sideways"},
-    "fr": {"search": "Rechercher", "search_button": "OK",
-           "table_scroll": "Tableau, défile horizontalement"},
+SITE_WORDS: dict[str, str] = {
+    "search": N_("Search"),
+    "search_button": N_("Go"),
+    "table_scroll": N_("Table, scrolls sideways"),
 }
 
 CARD_FEE_PERCENT = Decimal("2.9")
@@ -76,8 +77,7 @@ CARD_FEE_FIXED = 30
 
 def build_language(language: str | None) -> str:
     """The catalog language of a build: `fr_CA` -> `fr`; anything unknown -> English."""
-    lang = (language or "en").replace("-", "_").split("_")[0].lower()
-    return lang if lang in LANGUAGES else "en"
+    return language_of(language or "en")
 
 
 def other_language(language: str) -> str:
@@ -141,7 +141,11 @@ class _CatalogDirective(SphinxDirective):
 
     @property
     def labels(self) -> dict[str, str]:
-        return LABELS[self.lang]
+        return catalog.labels(self.lang)
+
+    def _label(self, key: str) -> nodes.strong:
+        """`Code: `, `Code\u00a0: ` in bold, before a value."""
+        return nodes.strong(text=self.labels[key] + colon(self.lang))
 
 
 class RuleCatalogDirective(_CatalogDirective):
@@ -154,17 +158,17 @@ class RuleCatalogDirective(_CatalogDirective):
 
     def _section(self, code: RuleCode) -> nodes.section:
         rule = entry(code)
-        text = rule.text(self.lang)
+        text = catalog.rule_text(code, self.lang)
         labels = self.labels
         # No class on the section: emails and tests rely on `<section id="rule-…">` exactly.
         section = nodes.section(ids=[rule.anchor], names=[rule.anchor])
         section += nodes.title(text=text.title)
         section += _para(
-            nodes.strong(text=labels["code"] + labels["colon"].rstrip() + " "),
+            self._label("code"),
             nodes.literal(text=code.value),
             " · ",
-            nodes.strong(text=labels["severity"] + labels["colon"].rstrip() + " "),
-            nodes.inline(text=severity_label(rule.severity, self.lang),
+            self._label("severity"),
+            nodes.inline(text=catalog.severity_label(rule.severity, self.lang),
                          classes=["severity", rule.severity.value]),
             classes=["rule-meta"],
         )
@@ -176,18 +180,16 @@ class RuleCatalogDirective(_CatalogDirective):
             )
         if code is RuleCode.REFUND_CAPACITY_SHORT:
             causes = nodes.bullet_list(classes=["rule-causes"])
-            for cause, sentences in CAUSES.items():
+            for cause in CapacityShortCause:
                 # Linkable (`#cause-manual-payouts`), but the code itself is not shown:
                 # readers are building administrators.
                 item = nodes.list_item(ids=[cause_anchor(cause)])
-                item += _para(nodes.strong(text=cause_label(cause, self.lang)),
+                item += _para(nodes.strong(text=catalog.cause_label(cause, self.lang)),
                               classes=["cause-label"])
-                item += _para(sentences[self.lang])
-                action = generic_cause_action(cause, self.lang)
+                item += _para(catalog.cause(cause, self.lang))
+                action = catalog.cause_action_generic(cause, self.lang)
                 if action:
-                    item += _para(
-                        nodes.strong(text=labels["action"] + labels["colon"].rstrip() + " "),
-                        action, classes=["cause-action"])
+                    item += _para(self._label("action"), action, classes=["cause-action"])
                 causes += item
             items += nodes.definition_list_item(
                 "", nodes.term(text=labels["causes"]), nodes.definition("", causes),
@@ -203,15 +205,6 @@ def cause_anchor(cause: CapacityShortCause) -> str:
     return "cause-" + cause.value.replace("_", "-")
 
 
-def cause_label(cause: CapacityShortCause, language: str) -> str:
-    return catalog.CAUSE_LABELS[cause][language]
-
-
-def generic_cause_action(cause: CapacityShortCause, language: str) -> str:
-    """What to do about this cause in general, without any account's figures."""
-    return catalog.CAUSE_ACTIONS_GENERIC[cause][language]
-
-
 class ComparisonTableDirective(_CatalogDirective):
     """Minimum balance vs refund and dispute prefunding, from the catalog's rows."""
 
@@ -220,7 +213,7 @@ class ComparisonTableDirective(_CatalogDirective):
     def run(self) -> list[nodes.Node]:
         labels = self.labels
         header = (labels["aspect"], labels["minimum_balance"], labels["prefunding"])
-        rows = [row.text(self.lang) for row in MIN_BALANCE_VS_PREFUNDING]
+        rows = [row.cells for row in catalog.comparison_rows(self.lang)]
         return [_untranslatable(_table(header, rows, (24, 38, 38), classes=["comparison"]))]
 
 
@@ -257,34 +250,25 @@ EXAMPLES: dict[str, ReserveExample] = {
     ),
 }
 
-TERMS_SENTENCES: dict[str, dict[str, str]] = {
-    "en": {
-        "fixed": "Terms: {percent} of the net amount of each payment received up to "
-                 "{release_on}, all of it released on {release_day}.",
-        "rolling": "Terms: {percent} of the net amount of each payment, each share held for "
-                   "{window} days.",
-        "balance_transfer": "Terms: {percent} of the existing balance of {balance} moved into "
-                            "the reserve on {transfer_on}, plus {percent} of the net amount of "
-                            "each payment received up to {release_on}; all of it is released "
-                            "on {release_day}.",
-        "fee": "Card fee in this example: {fee_percent} + {fee_fixed} per payment.",
-        "payout": "Released money leaves with the next daily payout and reaches the bank "
-                  "{days} business days later, not counting weekends and US bank holidays.",
-    },
-    "fr": {
-        "fixed": "Conditions : {percent} du montant net de chaque paiement reçu jusqu'au "
-                 "{release_on}, le tout débloqué le {release_day}.",
-        "rolling": "Conditions : {percent} du montant net de chaque paiement, chaque part "
-                   "étant retenue pendant {window} jours.",
-        "balance_transfer": "Conditions : {percent} du solde existant de {balance} transférés "
-                            "dans la réserve le {transfer_on}, plus {percent} du montant net "
-                            "de chaque paiement reçu jusqu'au {release_on}; le tout est "
-                            "débloqué le {release_day}.",
-        "fee": "Frais de carte dans cet exemple : {fee_percent} + {fee_fixed} par paiement.",
-        "payout": "L'argent débloqué part avec le versement quotidien suivant et arrive à la "
-                  "banque {days} jours ouvrables plus tard, sans compter les fins de semaine "
-                  "et les jours fériés bancaires américains.",
-    },
+# The sentences around a worked example; `_terms_sentence` fills them with formatted values.
+TERMS_SENTENCES: dict[str, str] = {
+    "fixed": N_(
+        "Terms: {percent} of the net amount of each payment received up to {release_on}, "
+        "all of it released on {release_day}."
+    ),
+    "rolling": N_(
+        "Terms: {percent} of the net amount of each payment, each share held for {window} days."
+    ),
+    "balance_transfer": N_(
+        "Terms: {percent} of the existing balance of {balance} moved into the reserve on "
+        "{transfer_on}, plus {percent} of the net amount of each payment received up to "
+        "{release_on}; all of it is released on {release_day}."
+    ),
+    "fee": N_("Card fee in this example: {fee_percent} + {fee_fixed} per payment."),
+    "payout": N_(
+        "Released money leaves with the next daily payout and reaches the bank {days} "
+        "business days later, not counting weekends and US bank holidays."
+    ),
 }
 
 
@@ -312,27 +296,19 @@ class ReserveExampleDirective(_CatalogDirective):
         container += _para(self._sentence("payout", days=str(DEFAULT_ARRIVAL_BUSINESS_DAYS)))
         return [_untranslatable(container)]
 
-    # -- formatting, in the build's locale ------------------------------------------------
-    @property
-    def locale(self) -> str:
-        return BABEL_LOCALES[self.lang]
-
+    # -- formatting, in the build's language, for the example's US business ----------------
     def _money(self, amount: int, currency: str = "usd") -> str:
-        return str(format_currency(to_major(amount, currency), currency.upper(),
-                                   locale=self.locale))
+        return format_money(amount, currency, self.lang, EXAMPLE_COUNTRY)
 
     def _date(self, day: date) -> str:
-        """`August 1, 2026`; `1er août 2026` (French writes the first as an ordinal)."""
-        text = str(format_date(day, format="long", locale=self.locale))
-        if self.lang == "fr" and day.day == 1 and text.startswith("1 "):
-            text = "1er" + text[1:]
-        return text
+        """`August 1, 2026`; `1er août 2026`."""
+        return format_long_day(day, self.lang, EXAMPLE_COUNTRY)
 
     def _percent(self, percent: Decimal) -> str:
-        return str(format_percent(percent / 100, locale=self.locale, decimal_quantization=False))
+        return format_percent(percent, self.lang, EXAMPLE_COUNTRY)
 
     def _sentence(self, key: str, **values: str) -> str:
-        return TERMS_SENTENCES[self.lang][key].format(**values)
+        return gettext(TERMS_SENTENCES[key], self.lang).format(**values)
 
     def _terms_sentence(self, kind: str, terms: ReserveTerms) -> str:
         values = {"percent": self._percent(terms.percent)}
@@ -414,7 +390,7 @@ class WrapTables(SphinxPostTransform):
     formats = ("html",)
 
     def run(self, **_kwargs: Any) -> None:
-        label = SITE_WORDS[build_language(self.config.language)]["table_scroll"]
+        label = words(SITE_WORDS, build_language(self.config.language))["table_scroll"]
         for table in list(self.document.findall(nodes.table)):
             parent = table.parent
             if parent is None or isinstance(parent, table_scroll):
@@ -422,6 +398,50 @@ class WrapTables(SphinxPostTransform):
             box = table_scroll(label=label)
             parent.replace(table, box)
             box += table
+
+
+class FrenchTypography(SphinxTransform):
+    """In a French build, set the help pages' own text (from their `.po` catalogs) by the
+    product's French typography: `Remarque\u00a0:`, `«\u00a0…\u00a0»`, `questions?`, `l’argent`.
+
+    It runs after Sphinx's smart quotes and before the titles are collected, so that the
+    navigation, the page titles and the search index read as the page does. Code, literals
+    and URLs are left as written; so is the text this extension generates, which gettext
+    has already set.
+    """
+
+    default_priority = 760  # after SphinxSmartQuotes (750)
+
+    def apply(self, **_kwargs: Any) -> None:
+        if build_language(self.config.language) != "fr":
+            return
+        for text in list(self.document.findall(nodes.Text)):
+            parent = text.parent
+            if parent is None or not _typesettable(text, parent):
+                continue
+            typeset = _french_in_context(text, parent)
+            if typeset != str(text):
+                parent.replace(text, nodes.Text(typeset))
+
+
+def _typesettable(text: nodes.Text, parent: nodes.Element) -> bool:
+    if not is_smartquotable(text) or isinstance(parent, nodes.comment):
+        return False
+    if parent.get("translatable") is False:
+        return False
+    # A bare URL shown as its own link text.
+    return not (isinstance(parent, nodes.reference) and parent.get("refuri") == str(text))
+
+
+def _french_in_context(text: nodes.Text, parent: nodes.Element) -> str:
+    """`french(text)`, knowing the character just before it: in ``--port`` : la valeur,
+    the colon's text node starts after a literal, and still needs its no-break space."""
+    source = str(text)
+    index = parent.index(text)
+    before = parent[index - 1].astext()[-1:] if index > 0 else ""
+    if not before or before.isspace() or before in "«»":
+        return french(source)
+    return french(before + source)[len(before):]
 
 
 def _grouped_movements(movements: list[Movement]) -> list[tuple[date, str, str, int]]:
@@ -435,7 +455,7 @@ def _grouped_movements(movements: list[Movement]) -> list[tuple[date, str, str, 
 
 
 def _set_titles(_app: Sphinx, config: Config) -> None:
-    title = SITE_TITLES[build_language(config.language)]
+    title = gettext(SITE_TITLE, build_language(config.language))
     config.html_title = title
     config.html_short_title = title
 
@@ -448,9 +468,10 @@ def _add_language_switch(
     context["bg_language"] = lang
     context["bg_other_language"] = other
     context["bg_switch_href"] = switch_href(pagename, lang)
-    context["bg_switch_label"] = LABELS[other]["language_name"]
-    context["bg_search_label"] = SITE_WORDS[lang]["search"]
-    context["bg_search_button"] = SITE_WORDS[lang]["search_button"]
+    context["bg_switch_label"] = catalog.label("language_name", other)
+    site_words = words(SITE_WORDS, lang)
+    context["bg_search_label"] = site_words["search"]
+    context["bg_search_button"] = site_words["search_button"]
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
@@ -458,6 +479,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_directive("comparison-table", ComparisonTableDirective)
     app.add_directive("reserve-example", ReserveExampleDirective)
     app.add_node(table_scroll, html=(_visit_table_scroll, _depart_table_scroll))
+    app.add_transform(FrenchTypography)
     app.add_post_transform(WrapTables)
     app.connect("config-inited", _set_titles)
     app.connect("html-page-context", _add_language_switch)

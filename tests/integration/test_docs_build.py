@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import importlib
+import re
 import subprocess
 import sys
 from decimal import Decimal
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency
 
-from balance_guard.domain import catalog
-from balance_guard.domain.catalog import CAUSES, MIN_BALANCE_VS_PREFUNDING, entry
 from balance_guard.domain.findings import CapacityShortCause, RuleCode
+from balance_guard.text import catalog
+from balance_guard.text.typography import NO_BREAK_SPACE
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
@@ -22,7 +24,7 @@ DOCS = ROOT / "docs"
 sys.path.insert(0, str(DOCS / "_ext"))
 DOCS_EXTENSION = importlib.import_module("balance_guard_docs")
 cause_anchor = DOCS_EXTENSION.cause_anchor
-cause_label = DOCS_EXTENSION.cause_label
+cause_label = catalog.cause_label
 CATALOGS = DOCS / "locales" / "fr" / "LC_MESSAGES"
 PAGES = ("index", "minimum-balance-vs-prefunding", "adding-funds", "reserves", "rules",
          "operator-guide")
@@ -59,6 +61,12 @@ def page(site: dict[str, Path], language: str, name: str) -> str:
     return (site[language] / f"{name}.html").read_text(encoding="utf-8")
 
 
+def as_shown(text: str) -> str:
+    """A catalog text as the page shows it: Sphinx's smart quotes give English the
+    typographic apostrophe too (French has it from gettext already)."""
+    return " ".join(text.replace("'", "’").replace("\u00a0", " ").split())
+
+
 @pytest.mark.parametrize("language", ["en", "fr"])
 def test_every_page_is_built(site: dict[str, Path], language: str) -> None:
     for name in PAGES:
@@ -71,7 +79,7 @@ def test_every_rule_has_its_anchor_and_words(site: dict[str, Path], language: st
     html = page(site, language, "rules")
     for code in RuleCode:
         assert f'<section id="{code.anchor}">' in html, code
-        assert entry(code).text(language).title.replace("'", "’") in html, code
+        assert as_shown(catalog.rule_text(code, language).title) in html, code
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
@@ -86,16 +94,16 @@ def test_capacity_rule_lists_every_cause_in_order(site: dict[str, Path], languag
         anchor = f'<li id="{cause_anchor(cause)}">'
         assert anchor in flat, cause
         positions.append(flat.index(anchor))
-        label = cause_label(cause, language).replace("'", "’")
+        label = as_shown(cause_label(cause, language))
         assert f"<strong>{label}</strong>" in flat, cause
-        words = " ".join(CAUSES[cause][language].replace("'", "’").split())
+        words = as_shown(catalog.cause(cause, language))
         assert words in flat, cause
         assert f">{cause.value}<" not in flat, cause
-        # The catalog's value-free action for the cause, when it has one (emails name the
-        # figures; the rule's own action points to these).
-        generic = getattr(catalog, "CAUSE_ACTIONS_GENERIC", {}).get(cause, {}).get(language)
-        if generic:
-            assert " ".join(generic.replace("'", "’").split()) in flat, cause
+        # The catalog's value-free action for the cause (emails name the figures; the
+        # rule's own action points to these).
+        generic = as_shown(catalog.cause_action_generic(cause, language))
+        assert generic
+        assert generic in flat, cause
         assert f"{cause.value} —" not in flat, cause
     assert positions == sorted(positions)
 
@@ -155,9 +163,10 @@ def test_french_pages_are_translated(site: dict[str, Path]) -> None:
 @pytest.mark.parametrize("language", ["en", "fr"])
 def test_comparison_table_comes_from_the_catalog(site: dict[str, Path], language: str) -> None:
     html = page(site, language, "minimum-balance-vs-prefunding")
-    for row in MIN_BALANCE_VS_PREFUNDING:
-        aspect = row.text(language)[0].replace("'", "’")
-        assert aspect in html, aspect
+    flat = " ".join(html.replace("\u00a0", " ").split())
+    for row in catalog.comparison_rows(language):
+        for cell in row.cells:
+            assert f"<p>{as_shown(cell)}</p>" in flat, cell
 
 
 def test_reserve_examples_show_the_engine_figures_in_english(site: dict[str, Path]) -> None:
@@ -177,6 +186,91 @@ def test_reserve_examples_show_the_engine_figures_in_french(site: dict[str, Path
     assert "1er août 2026" in html
     assert ">1 août 2026<" not in html
     assert "Terms:" not in html
+    assert "<p>Conditions\xa0: 25\xa0% du montant net de chaque paiement reçu jusqu’au " \
+        "30 août 2026, le tout débloqué le 31 août 2026.</p>" in html
+    assert "jusqu’au 1er septembre 2026" not in html  # (a fixed reserve ends on the 31st)
+
+
+def test_rule_meta_labels_take_the_french_colon(site: dict[str, Path]) -> None:
+    html = page(site, "fr", "rules")
+    assert "<strong>Code\xa0: </strong>" in html
+    assert "<strong>Gravité\xa0: </strong>" in html
+    assert "<strong>Que faire\xa0: </strong>" in html
+    english = page(site, "en", "rules")
+    assert "<strong>Code: </strong>" in english
+    assert "<strong>What to do: </strong>" in english
+
+
+class _ReadableText(HTMLParser):
+    """The text of a page body as read, with each piece of code replaced by `CODE`."""
+
+    CODE = frozenset({"code", "pre", "script", "style"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.depth = 0
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag: str, _attrs: object) -> None:
+        if tag in self.CODE:
+            if not self.depth:
+                self.parts.append("CODE")
+            self.depth += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.CODE:
+            self.depth -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self.depth:
+            self.parts.append(data)
+
+
+def readable_text(html: str) -> str:
+    parser = _ReadableText()
+    parser.feed(html)
+    return "".join(parser.parts)
+
+
+# What the French typography rules out, as (pattern, what it is).
+NOT_FRENCH = (
+    (r"[ \u202f]:", "a colon after anything but a no-break space"),
+    (r"\w:\s", "a colon glued to its word"),
+    (r"\s[;?!]", "a space before ; ? !"),
+    (r"'", "a typewriter apostrophe"),
+    (r"«(?!\u00a0)", "« without its no-break space"),
+    (r"(?<!\u00a0)»", "» without its no-break space"),
+)
+
+
+def test_french_pages_follow_the_french_typography(site: dict[str, Path]) -> None:
+    # The pages' own words come from their .po catalogs, written with ordinary spaces
+    # (`Note :`, `Options\u202f:`, `défaut ;`): the build sets them as gettext sets the
+    # product's French.
+    for path in sorted(site["fr"].glob("*.html")):
+        text = readable_text(path.read_text(encoding="utf-8"))
+        for pattern, what in NOT_FRENCH:
+            found = re.search(pattern, text)
+            assert found is None, (path.name, what, text[max(0, found.start() - 40):][:60])
+    guide = page(site, "fr", "operator-guide")
+    assert "<p>Autres cibles\xa0:</p>" in guide
+    # A colon after a literal, and a semicolon after one.
+    assert '<span class="pre">K,K</span></code>\xa0: ce que' in guide
+    assert '<span class="pre">all</span></code>; par défaut' in guide
+    # Code keeps its own colons.
+    assert '<span class="pre">::1</span></code>' in guide
+    rules = page(site, "fr", "rules")
+    assert "<li><p><strong>Critique</strong>\xa0: un remboursement" in rules
+    assert "page d’aide «\xa0Ajouter des fonds pour les remboursements et les litiges\xa0»" \
+        in rules
+    # A bare URL stays as written.
+    assert ">https://connect.stripe.com/express_login</a>" in page(site, "fr", "adding-funds")
+
+
+def test_english_pages_keep_their_typography(site: dict[str, Path]) -> None:
+    html = page(site, "en", "operator-guide")
+    assert "<p>Other targets:</p>" in html
+    assert NO_BREAK_SPACE + ":" not in readable_text(html)
 
 
 def test_french_catalogs_are_complete_and_never_fuzzy(templates: Path) -> None:

@@ -193,7 +193,7 @@ def test_an_action_about_money_names_the_amount_and_how_to_send_it(code: RuleCod
 
 def test_negative_balance_says_add_at_least_the_figure() -> None:
     assert "Add at least {amount}" in rule_text(RuleCode.NEGATIVE_BALANCE, "en").finding_action
-    assert "Versez au moins {amount}" in rule_text(RuleCode.NEGATIVE_BALANCE, 
+    assert "Versez au moins {amount}" in rule_text(RuleCode.NEGATIVE_BALANCE,
         "fr").finding_action
 
 

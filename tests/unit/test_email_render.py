@@ -10,14 +10,7 @@ from email.message import EmailMessage
 
 import pytest
 
-from balance_guard.domain.catalog import (
-    CATALOG,
-    CAUSE_ACTIONS,
-    CAUSES,
-    LABELS,
-    REWORDINGS,
-    Context,
-)
+from balance_guard.domain.catalog import REWORDINGS, Context
 from balance_guard.domain.findings import CapacityShortCause, Finding, RuleCode, most_severe_first
 from balance_guard.notify.render import (
     RenderedEmail,
@@ -27,8 +20,10 @@ from balance_guard.notify.render import (
     reply_to_header,
     subject_for,
 )
-from balance_guard.notify.strings import STRINGS
+from balance_guard.notify.strings import strings
 from balance_guard.report.model import AccountReport, ReserveRelease
+from balance_guard.text.catalog import cause as cause_text
+from balance_guard.text.catalog import cause_action, label, rule_text
 
 AS_OF = date(2026, 8, 1)
 DOCS = "https://help.example.com"
@@ -93,10 +88,10 @@ def fragments(template: str) -> list[str]:
 def foreign_words(language: str, code: RuleCode) -> list[str]:
     """Every sentence piece of the other language that could leak into this one."""
     other = "en" if language == "fr" else "fr"
-    text = CATALOG[code].text(other)
+    text = rule_text(code, other)
     pieces = [text.title, text.action, *fragments(text.summary),
               *fragments(text.finding_action)]
-    pieces += [frag for value in STRINGS[other].values() for frag in fragments(value)
+    pieces += [frag for value in strings(other).values() for frag in fragments(value)
                if "·" not in value]  # the bilingual banner names both languages
     return pieces
 
@@ -104,9 +99,9 @@ def foreign_words(language: str, code: RuleCode) -> list[str]:
 def shown_action(finding: Finding, language: str, country: str | None = "CA") -> str:
     """The action an email shows for a finding on its own: its cause's, else the rule's
     action with the finding's figures."""
-    text = CATALOG[finding.code].text(language)
+    text = rule_text(finding.code, language)
     cause = finding.details.get("cause")
-    template = (CAUSE_ACTIONS[CapacityShortCause(cause)][language] if cause
+    template = (cause_action(CapacityShortCause(cause), language) if cause
                 else text.finding_action or text.action)
     return template.format_map(placeholder_values(finding, language, country))
 
@@ -121,7 +116,7 @@ def test_every_rule_renders_from_the_catalog_in_each_language(
     code: RuleCode, language: str,
 ) -> None:
     email = render([SAMPLES[code]], (language,))
-    mine = CATALOG[code].text(language)
+    mine = rule_text(code, language)
 
     for body in (email.text, visible_html(email.html)):
         words = flat(body)
@@ -133,14 +128,14 @@ def test_every_rule_renders_from_the_catalog_in_each_language(
         assert leaked == []
     assert f"{DOCS}/{language}/rules.html#{code.anchor}" in email.text
     assert f'href="{DOCS}/{language}/rules.html#{code.anchor}"' in email.html
-    assert LABELS[language]["learn_more"] in email.text
+    assert label("learn_more", language) in email.text
 
 
 @pytest.mark.parametrize("code", [c for c in RuleCode if c is not RuleCode.PAYOUTS_DISABLED
                                   and c is not RuleCode.CHECK_FAILED])
 def test_every_summary_is_filled_not_replaced_by_the_generic_sentence(code: RuleCode) -> None:
     for language in ("fr", "en"):
-        text = CATALOG[code].text(language)
+        text = rule_text(code, language)
         email = render([SAMPLES[code]], (language,))
         assert text.why not in email.text, f"{code} summary fell back in {language}"
 
@@ -229,12 +224,12 @@ def test_every_capacity_cause_is_shown_in_the_readers_language(
     other = "en" if language == "fr" else "fr"
     for body in (plain(email.text), plain(visible_html(email.html))):
         flat = " ".join(body.split())
-        assert plain(CAUSES[cause][language]) in flat
-        assert plain(CAUSES[cause][other]) not in flat
+        assert plain(cause_text(cause, language)) in flat
+        assert plain(cause_text(cause, other)) not in flat
         assert "{" not in flat
         for different in CapacityShortCause:
             if different is not cause:
-                assert plain(CAUSES[different][language]) not in flat
+                assert plain(cause_text(different, language)) not in flat
 
 
 def test_unknown_minimum_balance_is_not_called_missing() -> None:
@@ -255,8 +250,8 @@ def test_bilingual_is_french_first_then_english() -> None:
     email = render(findings, ("fr", "en"))
 
     for body in (plain(email.text), plain(email.html)):
-        fr_title = body.index(CATALOG[RuleCode.NEGATIVE_BALANCE].text("fr").title)
-        en_title = body.index(CATALOG[RuleCode.NEGATIVE_BALANCE].text("en").title)
+        fr_title = body.index(rule_text(RuleCode.NEGATIVE_BALANCE, "fr").title)
+        en_title = body.index(rule_text(RuleCode.NEGATIVE_BALANCE, "en").title)
         assert fr_title < en_title
         assert body.index("25 072,67 $") < body.index("$25,072.67")
     assert "Version anglaise ci-dessous · English version below" in email.text
@@ -264,6 +259,24 @@ def test_bilingual_is_french_first_then_english() -> None:
     assert '<td lang="fr"' in email.html
     assert '<td lang="en"' in email.html
     assert email.subject.index("négatif") < email.subject.index("below zero")
+
+
+def test_an_english_first_email_announces_the_french_below_in_both_languages() -> None:
+    email = render([SAMPLES[RuleCode.NEGATIVE_BALANCE]], ("en", "fr"))
+
+    assert first_line(email.text) == "French version below · Version française ci-dessous"
+    assert "French version below · Version française ci-dessous" in email.html
+    assert email.text.count("version below") == 1  # atop the first language only
+
+
+def test_the_french_frame_follows_the_one_typography_rule() -> None:
+    text = render([NEGATIVE_450, BLOCKED_1200, SHORT_1850], ("fr",)).text
+
+    assert text.startswith("Aujourd’hui\u00a0: versez 1\u00a0650,00\u00a0$")
+    assert "compte Stripe «\u00a0Les Tours du Parc\u00a0» le samedi 1er août 2026." in text
+    assert "À faire aujourd’hui\u00a0: " in text
+    assert "En savoir plus\u00a0: https://help.example.com/fr/rules.html#" in text
+    assert "Des questions? Écrivez à support@platform.example." in text
 
 
 def test_subject_names_the_building_and_the_worst_finding() -> None:
@@ -287,7 +300,7 @@ def test_findings_are_listed_most_severe_first() -> None:
                                   SAMPLES[RuleCode.MIN_BALANCE_NOT_SET]])
     text = render(findings, ("en",)).text
 
-    positions = [text.index(CATALOG[f.code].text("en").title) for f in findings]
+    positions = [text.index(rule_text(f.code, "en").title) for f in findings]
     assert positions == sorted(positions)
     assert findings[0].code is RuleCode.NEGATIVE_BALANCE
 
@@ -315,7 +328,7 @@ def test_suggested_minimum_unknown_still_reads_well() -> None:
     email = render([unknown], ("en",))
 
     assert "{" not in email.text
-    assert CATALOG[RuleCode.MIN_BALANCE_NOT_SET].text("en").why in email.text
+    assert rule_text(RuleCode.MIN_BALANCE_NOT_SET, "en").why in email.text
 
 
 def test_html_is_mail_client_friendly() -> None:
@@ -381,10 +394,10 @@ def test_each_cause_shows_its_own_action_with_its_figures(
         assert "{" not in words
         for other in CapacityShortCause:
             if other is not cause:
-                pieces = fragments(CAUSE_ACTIONS[other][language])
+                pieces = fragments(cause_action(other, language))
                 assert not all(plain(p) in words for p in pieces), other
     shortfall = "1 820,00 $" if language == "fr" else "$1,820.00"
-    assert shortfall in flat(email.text.split(LABELS[language]["learn_more"])[0].splitlines()[-1])
+    assert shortfall in flat(email.text.split(label("learn_more", language))[0].splitlines()[-1])
 
 
 def test_manual_payouts_ask_for_automatic_payouts_not_a_bigger_minimum() -> None:
@@ -400,7 +413,7 @@ def test_a_minimum_that_is_enough_is_not_asked_to_be_raised() -> None:
     for language, words in (("en", ("raise", "set a minimum")),
                             ("fr", ("augmenter", "porter votre solde minimum", "fixer"))):
         text = flat(render([short(CapacityShortCause.BALANCE_BELOW_MINIMUM)], (language,)).text)
-        action = text[text.index(STRINGS[language]["do_critical"]):]
+        action = text[text.index(strings(language)["do_critical"]):]
         for word in words:
             assert word not in action, (language, word)
     english = flat(render([short(CapacityShortCause.BALANCE_BELOW_MINIMUM)], ("en",)).text)
@@ -551,7 +564,7 @@ def test_an_emptied_prefunding_balance_is_told_once() -> None:
     email = render([depleted, used], ("en",), country="JP")
     text = flat(email.text)
 
-    assert CATALOG[RuleCode.PREFUND_USED].text("en").title not in text
+    assert rule_text(RuleCode.PREFUND_USED, "en").title not in text
     assert "All of your prefunding balance (¥50,000) was used since the previous check" in text
     assert "add ¥50,000 to your prefunding balance by bank wire to bring it back" in text
     assert "¥50,000 to ¥0" not in text
@@ -611,7 +624,7 @@ def test_footer_names_the_platform_and_links_its_support_address() -> None:
         platform_name="Boréal Gestion immobilière")
 
     text = flat(email.text)
-    assert ("Des questions ? Écrivez à Boréal Gestion immobilière support "
+    assert ("Des questions? Écrivez à Boréal Gestion immobilière support "
             "(support@boreal-gestion.example).") in text
     assert ("Questions? Write to Boréal Gestion immobilière support "
             "(support@boreal-gestion.example).") in text

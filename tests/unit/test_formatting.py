@@ -1,12 +1,20 @@
-"""Money and dates through Babel, for the reader's language and country."""
+"""Money, dates and percents through Babel, for the reader's language and country."""
 
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 
-from balance_guard.text.formatting import babel_locale, format_day, format_money
+from balance_guard.text.formatting import (
+    babel_locale,
+    format_day,
+    format_day_of_month,
+    format_long_day,
+    format_money,
+    format_percent,
+)
 
 
 def plain(text: str) -> str:
@@ -70,3 +78,41 @@ def test_only_the_first_is_an_ordinal_and_only_in_french() -> None:
     assert format_day(date(2026, 8, 21), "fr", "CA") == "vendredi 21 août 2026"
     assert format_day(date(2026, 8, 1), "en", "CA") == "Saturday, August 1, 2026"
     assert format_day(date(2027, 1, 1), "fr", "CA") == "vendredi 1er janvier 2027"
+
+
+@pytest.mark.parametrize(("day", "language", "country", "expected"), [
+    (date(2026, 8, 1), "fr", "CA", "1er août 2026"),
+    (date(2026, 8, 1), "fr", "FR", "1er août 2026"),
+    (date(2026, 8, 1), "fr", None, "1er août 2026"),
+    (date(2026, 8, 2), "fr", "CA", "2 août 2026"),
+    (date(2026, 8, 31), "fr", "CA", "31 août 2026"),
+    (date(2026, 8, 1), "en", "US", "August 1, 2026"),
+    (date(2026, 9, 2), "en", "CA", "September 2, 2026"),
+])
+def test_long_day_is_the_date_in_words_without_its_weekday(
+    day: date, language: str, country: str | None, expected: str,
+) -> None:
+    assert format_long_day(day, language, country) == expected
+
+
+@pytest.mark.parametrize(("number", "language", "expected"), [
+    (1, "fr", "1er"), (2, "fr", "2"), (15, "fr", "15"), (31, "fr", "31"),
+    (1, "en", "1"), (31, "en", "31"),
+])
+def test_a_day_of_the_month_has_the_same_first_of_the_month_rule(
+    number: int, language: str, expected: str,
+) -> None:
+    assert format_day_of_month(number, language, "CA") == expected
+
+
+@pytest.mark.parametrize(("percent", "language", "country", "expected"), [
+    (Decimal(25), "en", "US", "25%"),
+    (Decimal("12.5"), "en", "US", "12.5%"),
+    (Decimal("2.9"), "fr", "CA", "2,9 %"),
+    (Decimal(100), "fr", "CA", "100 %"),
+    (Decimal("0.25"), "fr", "FR", "0,25 %"),
+])
+def test_percent_keeps_the_decimals_it_has(
+    percent: Decimal, language: str, country: str, expected: str,
+) -> None:
+    assert plain(format_percent(percent, language, country)) == expected

@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from balance_guard.check.account import AccountCheck
+from balance_guard.check.outcome import Redelivery
+from balance_guard.check.outcome import notify as notify_step
 from balance_guard.domain.findings import Finding, RuleCode
 from balance_guard.domain.notification import SentRecord
 from balance_guard.domain.policy import AccountSettings, Locale, Policy
@@ -317,6 +320,12 @@ def test_the_digest_is_written_in_the_platform_language(log: SqliteNotificationL
 
     assert record is not None
     assert record.subject.startswith("Bilan de nuit Balance Guard du samedi 1er août 2026")
+    content = digest_text(sender)
+    # Every label meets its figure with French typography's no-break space.
+    for expected in ("Critique\u00a0: 1", "Requêtes Stripe\u00a0: 15", "Durée\u00a0: 2,5 s",
+                     "Plus gros remboursement non couvert\u00a0: 1\u00a0820,00\u00a0$",
+                     "Les Tours du Parc (acct_1)\u00a0: balance_guard_emails"):
+        assert expected in content, expected
 
 
 def test_no_operations_address_means_no_digest(log: SqliteNotificationLog) -> None:
@@ -553,3 +562,101 @@ def test_an_interrupted_local_run_sends_no_digest(tmp_path: Path) -> None:
 
     assert delivery.interrupted == "received SIGTERM"
     assert not (tmp_path / "outbox").exists()
+
+
+# -- the notify step both shells share --------------------------------------------------------
+
+
+class ThrottledError(Exception):
+    """A failure the Lambda shell hands back to SQS (SES throttling, in the test's words)."""
+
+
+class ClaimHeldError(Exception):
+    """What the Lambda shell raises while another delivery holds the account's claim."""
+
+
+class Raising:
+    """A notifier whose every call fails, as one that cannot be built or reach its log."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def notify_account(self, *args: object, **kwargs: object) -> NotifyOutcome:
+        raise self.error
+
+
+def checked(report: AccountReport | None = None) -> AccountCheck:
+    return AccountCheck(report or account(), EN, "owner@example.com", None, None)
+
+
+def redelivery(attempts: int, final: bool) -> Redelivery:
+    return Redelivery(attempts, final, passing=(ThrottledError,), claim_held=ClaimHeldError)
+
+
+def test_the_notify_step_adds_what_was_sent_to_the_report(
+    log: SqliteNotificationLog,
+) -> None:
+    sender = RecordingSender()
+
+    notified = notify_step(Notifier(sender, log, Policy()), checked(), AS_OF, "run-1")
+    again = notify_step(Notifier(sender, log, Policy()), checked(), AS_OF, "run-2",
+                        redelivery(2, final=False))
+
+    [email] = notified.report.emails
+    assert notified.sent_now == 1
+    assert not notified.report.undelivered
+    assert again.report.emails == [email]  # a rerun's report still lists tonight's email
+    assert again.sent_now == 0
+    assert len(sender.sent) == 1
+
+
+def test_without_a_notifier_the_report_is_left_as_checked() -> None:
+    report = account()
+    notified = notify_step(None, checked(report), AS_OF, "run-1")
+    assert notified.report is report
+    assert notified.outcome is None
+    assert notified.sent_now == 0
+
+
+@pytest.mark.parametrize("delivery", [None, redelivery(1, final=False)])
+def test_an_error_not_worth_a_redelivery_is_a_notice_and_undelivered(
+    delivery: Redelivery | None,
+) -> None:
+    notified = notify_step(Raising(OSError(28, "No space left on device")), checked(), AS_OF,
+                           "run-1", delivery)
+
+    assert notified.report.notices == ["email not sent: OSError"]
+    assert notified.report.undelivered
+    assert notified.report.findings == account().findings  # the check itself stands
+    assert notified.outcome is None
+
+
+def test_a_passing_error_is_raised_for_a_redelivery_until_the_last_one() -> None:
+    throttled = Raising(ThrottledError("SES kept throttling after 3 attempts"))
+
+    with pytest.raises(ThrottledError):
+        notify_step(throttled, checked(), AS_OF, "run-1", redelivery(4, final=False))
+    last = notify_step(throttled, checked(), AS_OF, "run-1", redelivery(5, final=True))
+    local = notify_step(throttled, checked(), AS_OF, "run-1")
+
+    assert last.report.notices == ["email not sent after 5 attempts: SES kept throttling "
+                                   "after 3 attempts"]
+    assert last.report.undelivered
+    assert local.report.notices == ["email not sent: ThrottledError"]  # no SQS to hand it back to
+
+
+def test_a_claim_held_by_another_delivery_is_raised_until_the_last_one(
+    log: SqliteNotificationLog,
+) -> None:
+    assert log.claim("acct_1", AS_OF, "other-delivery")
+    notifier = Notifier(RecordingSender(), log, Policy())
+
+    with pytest.raises(ClaimHeldError, match="another delivery holds this account's email claim"):
+        notify_step(notifier, checked(), AS_OF, "run-1", redelivery(1, final=False))
+    for delivery in (redelivery(5, final=True), None):
+        notified = notify_step(notifier, checked(), AS_OF, "run-1", delivery)
+        [notice] = notified.report.notices
+        assert "another attempt (run other-delivery) holds this account's claim" in notice
+        assert notified.report.emails == []
+        assert notified.outcome is not None
+        assert notified.outcome.in_flight

@@ -43,6 +43,17 @@ def test_worst_accounts_come_first() -> None:
     assert html.index("Zebra Towers") < html.index("Aardvark Court")
 
 
+def test_the_page_s_words_come_from_the_catalog_and_only_the_values_are_escaped() -> None:
+    failed = AccountReport(account_id="acct_2", name="Place Verte", locale="en",
+                           status="error", error="<b>timeout</b>", reserves_known=False)
+    html = render_report_html(report_of(failed), Policy())
+    assert "<p>Each bar shows the <strong>guaranteed capacity</strong> (what is sure" in html
+    assert '<p class="notice">Could not be checked: &lt;b&gt;timeout&lt;/b&gt;</p>' in html
+    assert "cannot read Stripe's Reserves API.</p>" in html
+    assert "<div>Run 2026-08-01T06:00:00Z-abcd · 1 buildings · 0 emails · 12 Stripe requests " \
+           "· 0.5 s</div>" in html
+
+
 def test_hostile_building_names_are_escaped() -> None:
     html = render_report_html(report_of(short_account('<script>alert("x")</script>')), Policy())
     assert "<script>alert" not in html

@@ -24,8 +24,7 @@ from balance_guard.domain.reserves import card_fee, reserved_part
 EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "balance_guard" / "cli" / "examples"
 SOURCE_CSV = EXAMPLES / "reserve_transactions.csv"
 ROLLING_CSV = EXAMPLES / "reserve_transactions_rolling.csv"
-NBSP = "\u00a0"
-NNBSP = "\u202f"  # French: narrow no-break space before ; : ! ?
+NBSP = "\u00a0"  # French: a no-break space before ":" (and none before ; ? !)
 
 FIXED = ["--csv", str(SOURCE_CSV), "--type", "fixed", "--percent", "25",
          "--release-date", "2026-08-30"]
@@ -67,15 +66,15 @@ def test_fixed_reserve_timeline_in_french(capsys: pytest.CaptureFixture[str]) ->
     assert f"Réserve fixe de 25{NBSP}% sur le montant net" in out
     # Amounts as the emails write them (balance_guard.text.formatting): USD in French reads
     # "48,47 $ US" for a US account too.
-    assert (f"  Mis en réserve{NNBSP}: 48,47{NBSP}${NBSP}US "
-            f"(en réserve{NNBSP}: 72,67{NBSP}${NBSP}US)\n") in out
+    assert (f"  Mis en réserve{NBSP}: 48,47{NBSP}${NBSP}US "
+            f"(en réserve{NBSP}: 72,67{NBSP}${NBSP}US)\n") in out
     assert "31 août 2026\n" in out
     assert "    Versé le 31 août 2026, à la banque le 2 septembre 2026\n" in out
     # The first of the month is an ordinal in French.
     assert out.splitlines()[3] == "1er août 2026"
     # Payouts are "versements" (a "virement" is a bank wire), in a named country.
-    assert (f"Versements{NNBSP}: quotidiens, les jours ouvrables des banques (États-Unis)"
-            f"{NNBSP}; un versement arrive à la banque 2 jours ouvrables après son envoi.\n"
+    assert (f"Versements{NBSP}: quotidiens, les jours ouvrables des banques (États-Unis)"
+            "; un versement arrive à la banque 2 jours ouvrables après son envoi.\n"
             ) in out
     assert "irement" not in out
     assert "(US)" not in out
@@ -83,15 +82,18 @@ def test_fixed_reserve_timeline_in_french(capsys: pytest.CaptureFixture[str]) ->
 
 @pytest.mark.parametrize("extra", [[], ["--schedule", "manual"], ["--country", "ZZ"],
                                    ["--schedule", "weekly", "--payout-days", "monday"]])
-def test_french_typography_is_the_same_before_every_high_sign(
+def test_french_typography_is_the_one_rule_of_the_product(
     capsys: pytest.CaptureFixture[str], extra: list[str]
 ) -> None:
     _, out, _ = run_cli(capsys, *TRANSFER, *extra, "--locale", "fr")
-    signs = [i for i, char in enumerate(out) if char in ";:!?"]
-    assert signs
-    for index in signs:
-        assert out[index - 1] == NNBSP, out[max(0, index - 30):index + 1]
-    assert f"{NBSP}:" not in out
+    colons = [i for i, char in enumerate(out) if char == ":"]
+    assert colons
+    for index in colons:  # `Versements\u00a0: ...`
+        assert out[index - 2:index] not in (" " + NBSP, NBSP + NBSP)
+        assert out[index - 1] == NBSP, out[max(0, index - 30):index + 1]
+    for index in (i for i, char in enumerate(out) if char in ";!?"):  # `(États-Unis); un`
+        assert not out[index - 1].isspace(), out[max(0, index - 30):index + 1]
+    assert "\u202f:" not in out
     assert " :" not in out
     assert "'" not in out  # typographic apostrophes, as in the catalog
     assert "n’est" in out or "d’un" in out
@@ -104,7 +106,7 @@ def test_balance_transfer_in_french_canada(capsys: pytest.CaptureFixture[str]) -
     formatted = format_currency(to_major(expected, "usd"), "USD", locale="fr_CA")
     # Babel's convention: USD in fr-CA is written 25 072,67 $ US.
     assert formatted == f"25{NBSP}072,67{NBSP}${NBSP}US"
-    assert f"  Débloqué{NNBSP}: {formatted} (en réserve{NNBSP}: 0,00{NBSP}${NBSP}US)\n" in out
+    assert f"  Débloqué{NBSP}: {formatted} (en réserve{NBSP}: 0,00{NBSP}${NBSP}US)\n" in out
     assert "transféré le 1er août 2026" in out
     assert "    Versé le 31 août 2026, à la banque le 2 septembre 2026\n" in out
     assert "les jours ouvrables des banques (Canada)" in out
@@ -137,7 +139,7 @@ def test_manual_payouts_in_both_languages(capsys: pytest.CaptureFixture[str]) ->
     _, out_fr, _ = run_cli(capsys, *FIXED, "--schedule", "manual", "--locale", "fr")
     assert "Payouts: manual." in out_en
     assert "    Available for a manual payout\n" in out_en
-    assert f"Versements{NNBSP}: manuels." in out_fr
+    assert f"Versements{NBSP}: manuels." in out_fr
     assert "    Disponible pour un versement manuel\n" in out_fr
 
 
@@ -171,7 +173,7 @@ def test_unknown_country_says_holidays_are_not_skipped(
     assert "No holiday calendar for this country (ZZ): only weekends are skipped." in out
     _, out, _ = run_cli(capsys, *FIXED, "--country", "AC", "--locale", "fr")
     assert ("Pas de calendrier des jours fériés pour ce pays (Île de l’Ascension)"
-            f"{NNBSP}: seules") in out
+            f"{NBSP}: seules") in out
 
 
 def test_json_output_matches_the_report_shape(capsys: pytest.CaptureFixture[str]) -> None:

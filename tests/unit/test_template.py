@@ -548,6 +548,9 @@ def built_layer(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return work / "layer" / "python"
 
 
+FRENCH_CATALOG = Path("text/locales/fr/LC_MESSAGES/balance_guard.mo")
+
+
 def files_under(folder: Path) -> set[Path]:
     return {p.relative_to(folder) for p in folder.rglob("*")
             if p.is_file() and "__pycache__" not in p.parts}
@@ -559,8 +562,11 @@ def test_the_layer_holds_the_runtime_packages_with_their_data_and_no_cli_or_sand
     source = ROOT / "shared" / "balance_guard"
     shipped = built_layer / "balance_guard"
     assert {p.name for p in source.iterdir()} >= LEFT_OUT
-    assert files_under(shipped) == {
-        p for p in files_under(source) if p.parts[0] not in LEFT_OUT}
+    # The translation catalog ships compiled, without its sources.
+    kept = {p for p in files_under(source) if p.parts[0] not in LEFT_OUT
+            and p.suffix not in {".po", ".pot", ".mo"}}
+    assert files_under(shipped) == kept | {FRENCH_CATALOG}
+    assert (shipped / FRENCH_CATALOG).read_bytes()[:4] == b"\xde\x12\x04\x95"  # GNU .mo
     for data in ("py.typed", "notify/templates/account.html.j2",
                  "notify/templates/digest.txt.j2", "report/templates/report.html.j2"):
         assert (shipped / data).is_file(), data

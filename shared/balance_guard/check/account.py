@@ -20,6 +20,7 @@ from balance_guard.domain.findings import (
     account_status,
     most_severe_first,
 )
+from balance_guard.domain.headline import account_headlines
 from balance_guard.domain.ledger import (
     AccountState,
     StoredCharge,
@@ -206,6 +207,7 @@ def check_account(
         account_id=account.id, name=snapshot.name, locale=settings.locale.value,
         status=account_status(findings),
         findings=findings, reserve_releases=releases, positions=positions,
+        headlines=account_headlines(snapshot, as_of, policy, settings),
         notices=[*snapshot.notices, *settings.notices],
         reserves_known=snapshot.reserve_holds is not None,
     )

@@ -1,4 +1,10 @@
-"""What a person sees in the terminal: a progress bar, then a summary table."""
+"""What a person sees in the terminal: a progress bar, then a summary table.
+
+The reader is the operator who ran the check, so it speaks English only, like the logs and
+the CLI's errors; it shows no catalog text (rule codes, statuses and figures, formatted by
+`report.details`), hence nothing here goes through the gettext catalog. Besides rich, it
+imports only the report's model and details and `text.display`.
+"""
 
 from __future__ import annotations
 

@@ -1,19 +1,24 @@
-"""`balance-guard explain CODE`: one rule from the catalog, as plain text for a terminal."""
+"""`balance-guard explain CODE`: one rule from the catalog, as plain text for a terminal.
+
+It owns only the terminal layout; every word comes from `text.catalog` (the catalog in the
+reader's language) and `text.typography.colon`.
+"""
 
 from __future__ import annotations
 
 import difflib
 import textwrap
 
-from balance_guard.domain.catalog import (
-    CAUSE_ACTIONS_GENERIC,
-    CAUSES,
-    LABELS,
-    LANGUAGES,
-    entry,
+from balance_guard.domain.catalog import CAUSES, LANGUAGES, entry
+from balance_guard.domain.findings import RuleCode
+from balance_guard.text.catalog import (
+    cause,
+    cause_action_generic,
+    labels,
+    rule_text,
     severity_label,
 )
-from balance_guard.domain.findings import RuleCode
+from balance_guard.text.typography import colon
 
 WIDTH = 78
 _INDENT = "  "
@@ -67,28 +72,27 @@ def _block(heading: str, text: str) -> list[str]:
 
 
 def _render_one(code: RuleCode, language: str, docs_base_url: str) -> str:
-    rule = entry(code)
-    text = rule.text(language)
-    labels = LABELS[language]
-    colon = labels["colon"]  # French sets a space before the colon
+    text = rule_text(code, language)
+    words = labels(language)
+    after = colon(language)
     lines = [
         f"{code.value} — {text.title}",
-        f"{labels['severity']}{colon}{severity_label(rule.severity, language)}",
+        f"{words['severity']}{after}{severity_label(entry(code).severity, language)}",
         "",
-        *_block(labels["meaning"], text.meaning),
-        *_block(labels["why"], text.why),
-        *_block(labels["action"], text.action),
+        *_block(words["meaning"], text.meaning),
+        *_block(words["why"], text.why),
+        *_block(words["action"], text.action),
     ]
     if code is RuleCode.REFUND_CAPACITY_SHORT:
-        lines.append(labels["causes"])
-        for cause, sentences in CAUSES.items():
+        lines.append(words["causes"])
+        for reason in CAUSES:
             lines.append(textwrap.fill(
-                f"- {cause.value}{colon}{sentences[language]} "
-                f"{CAUSE_ACTIONS_GENERIC[cause][language]}", WIDTH,
+                f"- {reason.value}{after}{cause(reason, language)} "
+                f"{cause_action_generic(reason, language)}", WIDTH,
                 initial_indent=_INDENT, subsequent_indent=_INDENT + "  ",
             ))
         lines.append("")
-    lines.append(f"{labels['learn_more']}{colon}{help_url(code, language, docs_base_url)}")
+    lines.append(f"{words['learn_more']}{after}{help_url(code, language, docs_base_url)}")
     return "\n".join(lines) + "\n"
 
 

@@ -3,7 +3,9 @@
 It reads payments from a CSV file, applies reserve terms with the same engine the nightly
 check and the help site use (`domain.reserves`), and prints when money is held, when it
 is released, which payout carries it and when that payout reaches the bank, in French or
-English. Exit codes follow the CLI contract: 0 done, 2 bad input (one clear line).
+English: its words come from the gettext catalog (`text.i18n`), its amounts, dates and
+percents from `text.formatting`, as in the emails. Exit codes follow the CLI contract:
+0 done, 2 bad input (one clear line).
 
 CSV columns (header row required, any order, other columns ignored):
 `date` (YYYY-MM-DD), `gross` or `amount` (major units, `100.00`), optional `fee` (major
@@ -27,9 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from babel import Locale
-from babel.dates import format_date, get_day_names
+from babel.dates import get_day_names
 from babel.lists import format_list
-from babel.numbers import format_percent
 
 from balance_guard.domain.money import (
     ABSURD_AMOUNT,
@@ -55,7 +56,14 @@ from balance_guard.domain.reserves import (
     releases_from_movements,
 )
 from balance_guard.domain.snapshot import Interval, PayoutSchedule
-from balance_guard.text.formatting import babel_locale, format_money
+from balance_guard.text.formatting import (
+    babel_locale,
+    format_day_of_month,
+    format_long_day,
+    format_money,
+    format_percent,
+)
+from balance_guard.text.i18n import N_, words
 
 COMMAND = "reserve-simulate"
 DEFAULT_FEE_RULE = "2.9%+30"
@@ -194,86 +202,40 @@ def simulate(
     )
 
 
-_TEXT: dict[str, dict[str, str]] = {
-    "en": {
-        "fixed": "Fixed reserve of {percent} on each payment's net amount, released after "
-                 "{release}.",
-        "rolling": "Rolling reserve of {percent} on each payment's net amount, each part "
-                   "released {days} days later.",
-        "transfer_fixed": "Fixed reserve of {percent} on each payment's net amount, plus "
-                          "{percent} of a {balance} balance moved on {transfer}, released "
-                          "after {release}.",
-        "transfer_rolling": "Rolling reserve of {percent} on each payment's net amount, plus "
-                            "{percent} of a {balance} balance moved on {transfer}, each part "
-                            "released {days} days later.",
-        "payouts": "Payouts: {schedule}, on bank business days ({country}); a payout reaches "
-                   "the bank {arrival} business days after it is sent.",
-        "manual": "Payouts: manual. Released funds stay in the balance until someone pays "
-                  "them out.",
-        "daily": "daily",
-        "weekly": "weekly on {days}",
-        "weekday": "{day}",
-        "monthly": "monthly on day {days} (or the month's last day)",
-        "no_holidays": "No holiday calendar for this country ({country}): only weekends are "
-                       "skipped.",
-        "payment": "  Payment {gross}, fee {fee}, net {net}",
-        "hold": "  Held in reserve: {amount} (in reserve: {total})",
-        "hold_balance": "  Moved from the balance into the reserve: {amount} ({percent} of "
-                        "{balance}) (in reserve: {total})",
-        "release": "  Released: {amount} (in reserve: {total})",
-        "payout": "    Paid out on {payout}, at the bank on {arrival}",
-        "payout_manual": "    Available for a manual payout",
-        "totals": "Totals in {code}: held {held}, released {released}; at most {peak} in "
-                  "reserve at the end of a day.",
-        "nothing": "Nothing is held: no payment is large enough to reserve a minor unit.",
-    },
-    # Payouts to the bank account are "versements"; a "virement" is a bank wire.
-    # Punctuation spacing is added by _french_spacing below: write none before ; : ! ?
-    # Apostrophes are typographic (’), as in the catalog.
-    "fr": {
-        "fixed": "Réserve fixe de {percent} sur le montant net de chaque paiement, débloquée "
-                 "après le {release}.",
-        "rolling": "Réserve glissante de {percent} sur le montant net de chaque paiement, "
-                   "chaque part débloquée {days} jours plus tard.",
-        "transfer_fixed": "Réserve fixe de {percent} sur le montant net de chaque paiement, "
-                          "plus {percent} d’un solde de {balance} transféré le {transfer}, "
-                          "débloquées après le {release}.",
-        "transfer_rolling": "Réserve glissante de {percent} sur le montant net de chaque "
-                            "paiement, plus {percent} d’un solde de {balance} transféré le "
-                            "{transfer}, chaque part débloquée {days} jours plus tard.",
-        "payouts": "Versements: {schedule}, les jours ouvrables des banques ({country});"
-                   " un versement arrive à la banque {arrival} jours ouvrables après son "
-                   "envoi.",
-        "manual": "Versements: manuels. Les fonds débloqués restent dans le solde jusqu’à "
-                  "ce que quelqu’un les verse à la banque.",
-        "daily": "quotidiens",
-        "weekly": "hebdomadaires, {days}",
-        "weekday": "le {day}",
-        "monthly": "mensuels, {days} du mois (ou le dernier jour du mois)",
-        "no_holidays": "Pas de calendrier des jours fériés pour ce pays ({country}): seules "
-                       "les fins de semaine sont sautées.",
-        "payment": "  Paiement {gross}, frais {fee}, net {net}",
-        "hold": "  Mis en réserve: {amount} (en réserve: {total})",
-        "hold_balance": "  Transféré du solde vers la réserve: {amount} ({percent} de "
-                        "{balance}) (en réserve: {total})",
-        "release": "  Débloqué: {amount} (en réserve: {total})",
-        "payout": "    Versé le {payout}, à la banque le {arrival}",
-        "payout_manual": "    Disponible pour un versement manuel",
-        "totals": "Totaux en {code}: mis en réserve {held}, débloqué {released};"
-                  " au plus {peak} en réserve en fin de journée.",
-        "nothing": "Rien n’est mis en réserve: aucun paiement n’est assez élevé.",
-    },
+# Payouts to the bank account are "versements" in French; a "virement" is a bank wire.
+_TEXT: dict[str, str] = {
+    "fixed": N_("Fixed reserve of {percent} on each payment's net amount, released after "
+                "{release}."),
+    "rolling": N_("Rolling reserve of {percent} on each payment's net amount, each part "
+                  "released {days} days later."),
+    "transfer_fixed": N_("Fixed reserve of {percent} on each payment's net amount, plus "
+                         "{percent} of a {balance} balance moved on {transfer}, released "
+                         "after {release}."),
+    "transfer_rolling": N_("Rolling reserve of {percent} on each payment's net amount, plus "
+                           "{percent} of a {balance} balance moved on {transfer}, each part "
+                           "released {days} days later."),
+    "payouts": N_("Payouts: {schedule}, on bank business days ({country}); a payout reaches "
+                  "the bank {arrival} business days after it is sent."),
+    "manual": N_("Payouts: manual. Released funds stay in the balance until someone pays "
+                 "them out."),
+    "daily": N_("daily"),
+    "weekly": N_("weekly on {days}"),
+    # One payout day of a week or a month: `Monday`, `15`; `le lundi`, `le 15`.
+    "payout_day": N_("{day}"),
+    "monthly": N_("monthly on day {days} (or the month's last day)"),
+    "no_holidays": N_("No holiday calendar for this country ({country}): only weekends are "
+                      "skipped."),
+    "payment": N_("  Payment {gross}, fee {fee}, net {net}"),
+    "hold": N_("  Held in reserve: {amount} (in reserve: {total})"),
+    "hold_balance": N_("  Moved from the balance into the reserve: {amount} ({percent} of "
+                       "{balance}) (in reserve: {total})"),
+    "release": N_("  Released: {amount} (in reserve: {total})"),
+    "payout": N_("    Paid out on {payout}, at the bank on {arrival}"),
+    "payout_manual": N_("    Available for a manual payout"),
+    "totals": N_("Totals in {code}: held {held}, released {released}; at most {peak} in "
+                 "reserve at the end of a day."),
+    "nothing": N_("Nothing is held: no payment is large enough to reserve a minor unit."),
 }
-
-# French typography, the same before every high sign: a narrow no-break space.
-FRENCH_SPACE = "\u202f"
-
-
-def _french_spacing(template: str) -> str:
-    return re.sub(r"\s*([;:!?])", FRENCH_SPACE + r"\1", template)
-
-
-_TEXT["fr"] = {key: _french_spacing(value) for key, value in _TEXT["fr"].items()}
 
 
 def country_name(country: str, language: str) -> str:
@@ -286,17 +248,13 @@ def country_name(country: str, language: str) -> str:
     return str(name) if name else code
 
 
-def french_ordinal_day(day: int) -> str:
-    """French writes the first of the month as an ordinal: `1er`, then `2`, `3`..."""
-    return "1er" if day == 1 else str(day)
-
-
 class _Formatter:
-    """Amounts and dates as the emails write them (`balance_guard.text.formatting`): the
-    reader's language in the account's country, `fr_CA`, `en_US`..."""
+    """The timeline's words in the reader's language (`i18n`), its amounts, dates and
+    percents as the emails write them (`balance_guard.text.formatting`): the reader's
+    language in the account's country, `fr_CA`, `en_US`..."""
 
     def __init__(self, language: str, country: str) -> None:
-        self.text = _TEXT[language]
+        self.text = words(_TEXT, language)
         self.language = language
         self.country = country
         self.locale = babel_locale(language, country)
@@ -305,15 +263,11 @@ class _Formatter:
         return format_money(amount, currency, self.language, self.country)
 
     def day(self, day: date) -> str:
-        """`August 1, 2026`; `1er août 2026` (French day-month-year, ordinal first day)."""
-        text = str(format_date(day, format="long", locale=self.locale))
-        if self.language == "fr" and day.day == 1 and text.startswith("1 "):
-            text = french_ordinal_day(1) + text[1:]
-        return text
+        """`August 1, 2026`; `1er août 2026`."""
+        return format_long_day(day, self.language, self.country)
 
     def percent(self, percent: Decimal) -> str:
-        return str(format_percent(percent / 100, locale=self.locale,
-                                  decimal_quantization=False))
+        return format_percent(percent, self.language, self.country)
 
     def country_name(self, country: str) -> str:
         return country_name(country, self.language)
@@ -322,11 +276,12 @@ class _Formatter:
         if schedule.interval is Interval.WEEKLY:
             names = get_day_names("wide", locale=self.locale)
             listed = schedule.weekly_payout_days or ("monday",)
-            days = [self.text["weekday"].format(day=names[WEEKDAYS.index(d)]) for d in listed]
+            days = [self.text["payout_day"].format(day=names[WEEKDAYS.index(d)]) for d in listed]
             return self.text["weekly"].format(days=format_list(days, locale=self.locale))
         if schedule.interval is Interval.MONTHLY:
             listed_days = schedule.monthly_payout_days or (1,)
-            days = [f"le {french_ordinal_day(d)}" if self.language == "fr" else str(d)
+            days = [self.text["payout_day"].format(
+                        day=format_day_of_month(d, self.language, self.country))
                     for d in listed_days]
             return self.text["monthly"].format(days=format_list(days, locale=self.locale))
         return self.text["daily"]

@@ -5,9 +5,9 @@ the Stripe requests used, the run's duration, and the notices (bad metadata, dro
 addresses) that someone has to fix in the Stripe dashboard.
 
 It speaks to the platform's operators, not to a building's admin: each critical finding
-is the rule's operator title (`OPERATOR_TITLES`) under the building's name, and money and
-dates are formatted for the platform's country (`Policy.platform_country`), so US dollars
-read `US$1,900.00` next to Canadian `$1,300.00` for an en-CA reader.
+is the rule's operator title (`text.catalog.operator_title`) under the building's name, and
+money and dates are formatted for the platform's country (`Policy.platform_country`), so US
+dollars read `US$1,900.00` next to Canadian `$1,300.00` for an en-CA reader.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 from babel.numbers import format_decimal
 
-from balance_guard.domain.catalog import CAUSE_LABELS, LABELS, OPERATOR_TITLES
 from balance_guard.domain.findings import CapacityShortCause, Severity
 from balance_guard.notify.render import (
     NAME_LIMIT,
@@ -27,9 +26,11 @@ from balance_guard.notify.render import (
     header_text,
     placeholder_values,
 )
-from balance_guard.notify.strings import STRINGS
+from balance_guard.notify.strings import strings
 from balance_guard.report.model import AccountReport, Report
+from balance_guard.text.catalog import cause_label, labels, operator_title
 from balance_guard.text.formatting import babel_locale, format_day
+from balance_guard.text.typography import colon
 
 # A night with thousands of notices must still make a readable email; the run report
 # has them all.
@@ -47,6 +48,7 @@ class AccountLine:
 @dataclass(frozen=True)
 class DigestSection:
     lang: str
+    colon: str
     title: str
     intro: str
     totals_label: str
@@ -68,28 +70,29 @@ def _name(account: AccountReport) -> str:
 
 def _critical_line(account: AccountReport, language: str, country: str | None) -> AccountLine:
     """`Largest refund not covered: US$1,900.00 — Payouts are manual or turned off`."""
-    colon = STRINGS[language]["colon"]
+    separator = colon(language)
     details = []
     for finding in account.findings:
         if finding.severity is not Severity.CRITICAL:
             continue
-        line = OPERATOR_TITLES[finding.code][language]
+        line = operator_title(finding.code, language)
         amount = placeholder_values(finding, language, country).get("amount")
         if amount:
-            line += f"{colon}{amount}"
+            line += f"{separator}{amount}"
         cause = CapacityShortCause.of_finding(finding)
         if cause is not None:
-            line += f" — {CAUSE_LABELS[cause][language]}"
+            line += f" — {cause_label(cause, language)}"
         details.append(line)
     return AccountLine(_name(account), clean_text(account.account_id, 60), tuple(details))
 
 
-def _notices(report: Report) -> tuple[str, ...]:
+def _notices(report: Report, language: str) -> tuple[str, ...]:
     """The platform's own notices first (a permission the key lacks concerns every
     account), then each account's."""
+    separator = colon(language)
     lines = [clean_text(notice, 500) for notice in report.notices]
     lines += [
-        f"{_name(a)} ({clean_text(a.account_id, 60)}): {clean_text(notice, 300)}"
+        f"{_name(a)} ({clean_text(a.account_id, 60)}){separator}{clean_text(notice, 300)}"
         for a in report.accounts for notice in a.notices
     ]
     if len(lines) > MAX_NOTICES:
@@ -100,25 +103,26 @@ def _notices(report: Report) -> tuple[str, ...]:
 def _section(
     report: Report, language: str, country: str | None, report_location: str | None,
 ) -> DigestSection:
-    words = STRINGS[language]
-    labels = LABELS[language]
+    words = strings(language)
+    status_words = labels(language)
     locale = babel_locale(language, country)
     by_status = report.totals.by_status
     statuses = sorted(by_status, key=lambda s: (
         _STATUS_ORDER.index(s) if s in _STATUS_ORDER else len(_STATUS_ORDER), s))
     day = format_day(report.as_of, language, country)
-    notices = _notices(report)
+    notices = _notices(report, language)
     # Accounts that could not be checked are in the run, not "checked".
     accounts_label = words["digest_accounts_run" if by_status.get("error") else
                           "digest_accounts"]
     location = clean_text(report_location or "", 300)
     return DigestSection(
         lang=language,
+        colon=colon(language),
         title=digest_subject(report, language, country),
         intro=words["digest_intro"].format(run_id=clean_text(report.run_id, 80), date=day),
         totals_label=words["digest_totals"],
         totals=tuple(
-            (labels.get(f"status_{status}", clean_text(status, 20)),
+            (status_words.get(f"status_{status}", clean_text(status, 20)),
              format_decimal(by_status[status], locale=locale))
             for status in statuses
         ),
@@ -148,7 +152,7 @@ def _section(
 
 def digest_subject(report: Report, language: str, country: str | None = None) -> str:
     by_status = report.totals.by_status
-    return header_text(STRINGS[language]["digest_subject"].format(
+    return header_text(strings(language)["digest_subject"].format(
         date=format_day(report.as_of, language, country),
         critical=by_status.get("critical", 0),
         failed=by_status.get("error", 0),

@@ -1,9 +1,10 @@
 """An account's email, from its findings and the rule catalog to a multipart message.
 
-Everything a reader sees about a rule comes from `domain/catalog.py`, formatted for their
-language and country by Babel; the HTML goes through Jinja2 with autoescaping, and headers
-are set only through the `email` package with values stripped of line breaks. Account names
-and metadata are untrusted: they never reach a header or the HTML unescaped.
+Everything a reader sees about a rule comes from the rule catalog in their language
+(`text.catalog`), the letter's own words from `notify.strings`, figures formatted for their
+language and country by `text.formatting`; the HTML goes through Jinja2 with autoescaping,
+and headers are set only through the `email` package with values stripped of line breaks.
+Account names and metadata are untrusted: they never reach a header or the HTML unescaped.
 
 An email with a critical finding and more than one block opens with one line saying what
 to do today and how much (`domain/advice.py`); findings that tell the same story are
@@ -30,19 +31,7 @@ from babel.numbers import format_decimal
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from balance_guard.domain.advice import TodayAmount, plan_wording, suggested_minimum, today_amounts
-from balance_guard.domain.catalog import (
-    CAUSE_ACTIONS,
-    CAUSE_ACTIONS_GENERIC,
-    CAUSES,
-    LABELS,
-    NOTES,
-    PLACEHOLDERS,
-    REWORDINGS,
-    Context,
-    entry,
-    funding_method,
-    severity_label,
-)
+from balance_guard.domain.catalog import NOTES, PLACEHOLDERS, Context
 from balance_guard.domain.findings import (
     CapacityShortCause,
     Finding,
@@ -52,9 +41,26 @@ from balance_guard.domain.findings import (
 )
 from balance_guard.domain.notification import release_dates
 from balance_guard.notify.recipients import normalize_address, shown
-from balance_guard.notify.strings import DEFAULT_CONTACT, STRINGS, more_label
+from balance_guard.notify.strings import (
+    DEFAULT_CONTACT,
+    more_label,
+    other_language_banner,
+    strings,
+)
 from balance_guard.report.model import AccountReport, ReserveRelease
+from balance_guard.text.catalog import (
+    cause,
+    cause_action,
+    cause_action_generic,
+    funding_method,
+    labels,
+    note,
+    rewording,
+    rule_text,
+    severity_label,
+)
 from balance_guard.text.formatting import babel_locale, format_day, format_money
+from balance_guard.text.typography import colon
 
 NAME_LIMIT = 80  # a building's name in the body
 SUBJECT_NAME_LIMIT = 60  # ...and in the subject, where a phone shows about that much
@@ -207,7 +213,7 @@ def fill(template: str, values: Mapping[str, str]) -> str | None:
 def _release_lines(
     finding: Finding, language: str, country: str | None, releases: Sequence[ReserveRelease],
 ) -> tuple[str, ...]:
-    words = STRINGS[language]
+    words = strings(language)
     currency = finding.currency or ""
     days = set(release_dates(finding, releases))
     mine = [r for r in releases if r.currency == currency and r.release_date in days]
@@ -243,12 +249,12 @@ def _notes(
     """The catalog's extra sentences this finding's details call for, then its next
     release date when funds are held."""
     notes = [
-        text for key, texts in NOTES.items()
-        if _calls_for(finding.details.get(key)) and (text := fill(texts[language], values))
+        text for key in NOTES
+        if _calls_for(finding.details.get(key)) and (text := fill(note(key, language), values))
     ]
     upcoming = detail_date(finding.details.get("next_release_date"))
     if finding.code is RuleCode.RESERVE_HELD and upcoming is not None:
-        notes.append(STRINGS[language]["next_release"].format(
+        notes.append(strings(language)["next_release"].format(
             release_date=format_day(upcoming, language, country)))
     return tuple(notes)
 
@@ -271,23 +277,22 @@ def finding_view(
     """One finding's block. Its summary and action name its figures; `context` rewords
     them for the email it is in. An action that misses a value falls back to the
     catalog's value-free one, never to a text with a gap."""
-    text = entry(finding.code).text(language)
-    labels = LABELS[language]
+    text = rule_text(finding.code, language)
+    words = labels(language)
     values = placeholder_values(finding, language, country, releases)
-    reworded = REWORDINGS[context] if context is not None else None
-    cause: str | None = None
+    reworded = rewording(context, language) if context is not None else None
+    reason: str | None = None
     cause_actions: tuple[str | None, ...] = ()
     general_action = text.action
     known = CapacityShortCause.of_finding(finding)
     if known is not None:
-        cause = fill(CAUSES[known][language], values)
-        cause_actions = (CAUSE_ACTIONS[known][language],)
-        general_action = CAUSE_ACTIONS_GENERIC[known][language]
+        reason = fill(cause(known, language), values)
+        cause_actions = (cause_action(known, language),)
+        general_action = cause_action_generic(known, language)
     action = _first_filled(
-        (reworded.action.get(language) if reworded else None, *cause_actions,
-         text.finding_action), values) or general_action
-    summary = _first_filled(
-        (reworded.summary.get(language) if reworded else None, text.summary), values)
+        (reworded.action if reworded else None, *cause_actions, text.finding_action),
+        values) or general_action
+    summary = _first_filled((reworded.summary if reworded else None, text.summary), values)
     color, background = COLORS[finding.severity]
     return FindingView(
         severity=severity_label(finding.severity, language),
@@ -295,15 +300,15 @@ def finding_view(
         background=background,
         title=text.title,
         summary=summary or text.why,
-        cause_label=labels["cause"],
-        cause=cause,
-        releases_label=STRINGS[language]["releases"],
+        cause_label=words["cause"],
+        cause=reason,
+        releases_label=strings(language)["releases"],
         releases=(_release_lines(finding, language, country, releases)
                   if finding.code is RuleCode.RESERVE_RELEASE_UPCOMING else ()),
         notes=_notes(finding, language, country, values),
-        action_label=STRINGS[language][f"do_{_urgency(finding.severity)}"],
+        action_label=strings(language)[f"do_{_urgency(finding.severity)}"],
         action=action,
-        learn_more=labels["learn_more"],
+        learn_more=words["learn_more"],
         url=help_url(finding.code, language, docs_base_url),
     )
 
@@ -360,7 +365,7 @@ def contact_view(
 ) -> Contact:
     """The footer's "whom to contact": the support contact when the platform set one,
     else its support team by name, else the platform's support team."""
-    words = STRINGS[language]
+    words = strings(language)
     parsed = parse_contact(contact)
     if parsed is None:
         name = (words["platform_contact"].format(platform=platform) if platform
@@ -375,8 +380,8 @@ def subject_for(building: str, findings: Sequence[Finding], languages: Sequence[
     """`Les Tours du Parc : <worst finding's title>`, titles French first when bilingual."""
     name = clean_text(building, SUBJECT_NAME_LIMIT)
     worst = findings[0]
-    titles = " / ".join(entry(worst.code).text(lang).title for lang in languages)
-    subject = STRINGS[languages[0]]["subject"].format(building=name, title=titles)
+    titles = " / ".join(rule_text(worst.code, lang).title for lang in languages)
+    subject = strings(languages[0])["subject"].format(building=name, title=titles)
     extra = len(findings) - 1
     if extra:
         subject += " " + (more_label(languages[0], extra) if len(languages) == 1
@@ -391,7 +396,7 @@ def today_view(
     Stripe is waiting for: …` — one paragraph, every currency in it."""
     if not amounts:
         return None
-    words = STRINGS[language]
+    words = strings(language)
     locale = babel_locale(language, country)
 
     def money(value: int, currency: str) -> str:
@@ -448,16 +453,17 @@ def render_account_email(
     amounts = today_amounts(findings) if critical and len(shown_findings) > 1 else ()
     sections = []
     for index, lang in enumerate(languages):
-        words = STRINGS[lang]
+        words = strings(lang)
         others = len(languages) > 1
         sections.append(SectionView(
             lang=lang,
-            colon=words["colon"],
+            colon=colon(lang),
             today=today_view(amounts, lang, country),
             greeting=words["greeting"],
             intro=words["intro"].format(building=building,
                                         date=format_day(as_of, lang, country)),
-            other_language=words["other_language"] if others and index == 0 else None,
+            other_language=(other_language_banner(lang, languages[1]) if others and index == 0
+                            else None),
             findings=tuple(
                 finding_view(f, lang, country=country, docs_base_url=docs_base_url,
                              releases=account.reserve_releases, context=context)

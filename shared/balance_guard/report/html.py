@@ -1,14 +1,23 @@
-"""`out/report.html`: the night at a glance, for someone who has never seen the JSON."""
+"""`out/report.html`: the night at a glance, for someone who has never seen the JSON.
+
+The page is for operations and reads in English; its words are marked `_("…")` in the
+template and go through `text.i18n`, so a French page is a translation away. May import
+the domain, the report model and `text`.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 
 from balance_guard.domain.policy import Policy
 from balance_guard.report.details import money, readable_details
 from balance_guard.report.model import AccountReport, Report
+from balance_guard.text.i18n import gettext
+
+LANGUAGE = "en"
 
 _env = Environment(
     loader=PackageLoader("balance_guard.report", "templates"),
@@ -16,6 +25,13 @@ _env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+
+
+def _(message: str) -> Markup:
+    """A template's message in the page's language. Our own catalog's words, trusted as
+    markup (a message may hold `<strong>`) as Jinja's i18n extension does; the values put
+    into it with `.format` are escaped."""
+    return Markup(gettext(message, LANGUAGE))  # noqa: S704 - the catalog, not user input
 
 
 def _bar(position: dict[str, object]) -> dict[str, object]:
@@ -46,4 +62,5 @@ def render_report_html(report: Report, policy: Policy) -> str:
         money=money,
         details=readable_details,
         docs_base_url=policy.docs_base_url.rstrip("/"),
+        _=_,
     )

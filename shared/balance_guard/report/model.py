@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from balance_guard.domain.findings import Finding, RuleCode
+from balance_guard.domain.headline import Headline
 from balance_guard.text.display import displayable
 
 SCHEMA = "balance-guard/report@1"
@@ -36,10 +37,12 @@ class EmailRecord(BaseModel):
 
 
 class AccountReport(BaseModel):
-    """One account's outcome. Three fields extend the schema, and consumers of
+    """One account's outcome. Four fields extend the schema, and consumers of
     report@1 may ignore them: `positions` (per currency: available, prefunding, minimum,
-    exposure, capacity — for the HTML view), `notices` (data problems for operations) and
-    `reserves_known` (false when the platform cannot read Stripe's Reserves API)."""
+    exposure, capacity — for the HTML view), `headlines` (per currency with a critical
+    finding: the one amount to add, the minimum balance to ask for, and by when —
+    `domain/headline.py`), `notices` (data problems for operations) and `reserves_known`
+    (false when the platform cannot read Stripe's Reserves API)."""
 
     account_id: str
     name: str
@@ -50,6 +53,7 @@ class AccountReport(BaseModel):
     emails: list[EmailRecord] = Field(default_factory=list)
     error: str | None = None
     positions: list[dict[str, Any]] = Field(default_factory=list)
+    headlines: list[Headline] = Field(default_factory=list)
     notices: list[str] = Field(default_factory=list)
     reserves_known: bool = True
     # An email was due and could not be sent; for the exit code, not part of the report

@@ -1,4 +1,5 @@
-"""Money and dates as a reader expects them in their language and country, through Babel.
+"""Money, dates and percents as a reader expects them in their language and country, through
+Babel: the one place that formats them, so `1er` and `25 072,67 $` are written once.
 
 Only the edges format: the core keeps integers in minor units and `datetime.date` values.
 """
@@ -8,11 +9,13 @@ from __future__ import annotations
 import copy
 import re
 from datetime import date
+from decimal import Decimal
 from functools import lru_cache
 
 from babel import Locale
 from babel.dates import format_date
 from babel.localedata import locale_identifiers
+from babel.numbers import format_percent as babel_format_percent
 from babel.numbers import parse_pattern
 
 from balance_guard.domain.money import exponent, to_major
@@ -70,11 +73,37 @@ def format_money(
 def format_day(day: date, language: str, country: str | None = None) -> str:
     """A date in words with its weekday: `lundi 31 août 2026`, `Monday, August 31, 2026`.
 
-    French writes the first day of a month as an ordinal, `samedi 1er août 2026`; CLDR's
-    pattern has no such case, so the day field becomes `d'er'` on the first of the month.
+    French writes the first day of a month as an ordinal, `samedi 1er août 2026`.
+    """
+    return _format_date(day, "full", language, country)
+
+
+def format_long_day(day: date, language: str, country: str | None = None) -> str:
+    """A date in words without its weekday: `1er août 2026`, `August 1, 2026`."""
+    return _format_date(day, "long", language, country)
+
+
+def format_day_of_month(number: int, language: str, country: str | None = None) -> str:
+    """A day of any month, as a number (a monthly payout day): `1er`, `15`; `1`, `15`."""
+    # January has every day from 1 to 31; only the day field of the pattern is used.
+    return _format_date(date(2000, 1, number), None, language, country)
+
+
+def format_percent(percent: Decimal, language: str, country: str | None = None) -> str:
+    """A share out of 100, as many decimals as it has: `12.5` -> `12.5%`, `12,5 %`."""
+    text: str = babel_format_percent(percent / 100, locale=babel_locale(language, country),
+                                     decimal_quantization=False)
+    return text
+
+
+def _format_date(day: date, length: str | None, language: str, country: str | None) -> str:
+    """`day` by the locale's CLDR pattern of that `length` (`None`: the day number alone).
+
+    French writes the first day of a month as an ordinal (`1er`); CLDR's patterns have no
+    such case, so the day field becomes `d'er'` on the first of the month.
     """
     locale = babel_locale(language, country)
-    pattern: str = locale.date_formats["full"].pattern
+    pattern: str = "d" if length is None else locale.date_formats[length].pattern
     if day.day == 1 and locale.language == "fr":
         pattern = _first_of_month(pattern)
     text: str = format_date(day, format=pattern, locale=locale)

@@ -36,11 +36,15 @@ def french(text: str) -> str:
     return _APOSTROPHE.sub("’", text)
 
 
+def _is_french(language: str) -> bool:
+    return language.replace("-", "_").partition("_")[0].lower() == "fr"
+
+
 def typeset(text: str, language: str) -> str:
     """`text` set by the typography of its language (only French has rules of its own)."""
-    return french(text) if language.split("_")[0].split("-")[0].lower() == "fr" else text
+    return french(text) if _is_french(language) else text
 
 
 def colon(language: str) -> str:
     """What follows a label: `Code: `, `Code\u00a0: `."""
-    return NO_BREAK_SPACE + ": " if language.split("_")[0].lower() == "fr" else ": "
+    return NO_BREAK_SPACE + ": " if _is_french(language) else ": "
