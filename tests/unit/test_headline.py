@@ -89,7 +89,7 @@ def test_tours_du_parc_asks_one_total_today() -> None:
                            exposure=185_000, automatic_payouts=True)
     assert headline(pos, 120_000, 1, AS_OF, NEXT_PAYOUT) == Headline(
         currency="cad", add=350_000, minimum=None, deadline=AS_OF, urgent=True,
-        negative=45_000, blocked=120_000, blocked_refunds=1, shortfall=185_000)
+        next_payout=NEXT_PAYOUT, negative=45_000, blocked=120_000, blocked_refunds=1, shortfall=185_000)
 
 
 def test_money_already_in_the_balance_asks_for_a_minimum_by_the_next_payout() -> None:
@@ -97,7 +97,8 @@ def test_money_already_in_the_balance_asks_for_a_minimum_by_the_next_payout() ->
     pos = CurrencyPosition("cad", available=300_000, prefund=0, minimum=None,
                            exposure=182_000, automatic_payouts=True)
     assert headline(pos, 0, 0, AS_OF, NEXT_PAYOUT) == Headline(
-        currency="cad", add=0, minimum=185_000, deadline=NEXT_PAYOUT, urgent=False)
+        currency="cad", add=0, minimum=185_000, deadline=NEXT_PAYOUT, urgent=False,
+        next_payout=NEXT_PAYOUT)
 
 
 def test_a_minimum_too_low_is_raised_and_the_rest_wired() -> None:
@@ -107,7 +108,7 @@ def test_a_minimum_too_low_is_raised_and_the_rest_wired() -> None:
                            exposure=150_000, automatic_payouts=True)
     assert headline(pos, 0, 0, AS_OF, NEXT_PAYOUT) == Headline(
         currency="usd", add=30_000, minimum=150_000, deadline=AS_OF, urgent=True,
-        shortfall=30_000)
+        next_payout=NEXT_PAYOUT, shortfall=30_000)
 
 
 def test_manual_payouts_ask_for_a_wire_only() -> None:
@@ -115,7 +116,7 @@ def test_manual_payouts_ask_for_a_wire_only() -> None:
                            exposure=240_000, automatic_payouts=False)
     assert headline(pos, 0, 0, AS_OF, NEXT_PAYOUT) == Headline(
         currency="usd", add=190_000, minimum=None, deadline=AS_OF, urgent=True,
-        shortfall=190_000)
+        next_payout=NEXT_PAYOUT, shortfall=190_000)
 
 
 def test_refunds_on_hold_take_the_available_balance_first() -> None:
@@ -160,7 +161,8 @@ def test_an_account_s_headline_is_due_by_its_next_automatic_payout() -> None:
     # Sunday 2 August 2026; payouts on Thursdays: the next one is 6 August.
     said = account_headlines(snapshot(), AS_OF, Policy(), resolve_account_settings(Policy(), {}))
     assert said == [Headline(currency="cad", add=0, minimum=185_000,
-                             deadline=date(2026, 8, 6), urgent=False)]
+                             deadline=date(2026, 8, 6), urgent=False,
+                             next_payout=date(2026, 8, 6))]
 
 
 def test_an_account_s_refunds_on_hold_count_in_their_own_currency() -> None:

@@ -43,6 +43,9 @@ class Headline(BaseModel):
     minimum: int | None  # the minimum balance to ask support to set; None: no change
     deadline: date
     urgent: bool  # a refund can fail now: the deadline is the night checked
+    # The next automatic payout, which would take an unprotected balance away; None when
+    # payouts are manual or turned off.
+    next_payout: date | None = None
     # The parts of `add`, in the order Stripe takes them.
     negative: int = 0  # the balance below zero
     blocked: int = 0  # refunds on hold that the balances on hand do not cover
@@ -102,6 +105,7 @@ def headline(
         minimum=minimum,
         deadline=as_of if urgent or next_payout is None else next_payout,
         urgent=urgent,
+        next_payout=next_payout,
         negative=negative,
         blocked=blocked_left,
         blocked_refunds=blocked_refunds,
