@@ -331,6 +331,47 @@ def test_a_refused_sender_is_not_retried_but_counted(
     assert metric(capsys.readouterr().out, "EmailsFailed") == [1.0]
 
 
+def test_a_claim_held_by_another_delivery_is_retried_then_noted_on_the_last_delivery(
+    serve: Any, aws: Callable[..., Stack],
+) -> None:
+    stack = aws(serve(scenario(CRITICAL)))
+    run_id = plan()["run_id"]
+    [record] = received(stack)
+    # A delivery that died after claiming the email: within the lease, it may be sending.
+    assert runtime_of(stack).notification_log.claim("acct_critical01", date(2026, 8, 1),
+                                                    "died-delivery")
+
+    with pytest.raises(Exception, match="All records failed"):
+        check([record])
+    assert runtime_of(stack).ledger.progress(run_id).done == 0
+    assert check([redelivered(record, 5)]) == []
+
+    assert sent_emails() == []
+    report = stored_report(stack, run_id, "acct_critical01")
+    assert report.status == "critical"
+    assert [n for n in report.notices if "(run died-delivery) holds this account's claim" in n]
+    assert stack.digests == [run_id]
+
+
+def test_a_notifier_that_cannot_be_built_costs_the_email_not_the_check(
+    serve: Any, aws: Callable[..., Stack], monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    stack = aws(serve(scenario(CRITICAL)))
+    monkeypatch.delenv("SENDER_EMAIL")
+    stack.install()
+    run_id = plan()["run_id"]
+    [record] = received(stack)
+
+    assert check([record]) == []
+
+    report = stored_report(stack, run_id, "acct_critical01")
+    assert report.status == "critical"
+    assert "email not sent: ConfigError" in report.notices
+    assert runtime_of(stack).ledger.progress(run_id).complete
+    assert metric(capsys.readouterr().out, "EmailsFailed") == [1.0]
+
+
 def test_a_state_store_error_is_retried_and_the_last_delivery_records_it(
     serve: Any, aws: Callable[..., Stack], monkeypatch: pytest.MonkeyPatch,
 ) -> None:

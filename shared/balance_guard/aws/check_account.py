@@ -21,26 +21,24 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
-from balance_guard.aws.messages import CheckMessage, CheckOutcome
-from balance_guard.aws.runtime import Runtime, runtime
-from balance_guard.aws.sending import TemporarySendError
-from balance_guard.report.model import AccountReport
-
-if TYPE_CHECKING:
-    from balance_guard.check.account import AccountCheck
-    from balance_guard.stripe.reader import StripeReader
-
 from balance_guard.aws.common import (
     NotInRunError,
     OutOfTimeError,
     ensure_time,
-    failed_report,
     logger,
     metrics,
     package_logs_as_json,
     start_digest,
     tracer,
 )
+from balance_guard.aws.messages import CheckMessage, CheckOutcome
+from balance_guard.aws.runtime import Runtime, runtime
+from balance_guard.aws.sending import TemporarySendError
+from balance_guard.check.outcome import Redelivery, failed_report, notify
+
+if TYPE_CHECKING:
+    from balance_guard.notify.notifier import NotifyOutcome
+    from balance_guard.stripe.reader import StripeReader
 
 IDEMPOTENCY_PREFIX = "check_account"
 # Time budgets of an invocation (infra/README.md shows the arithmetic): a record is started
@@ -53,6 +51,9 @@ NOTIFY_RESERVE_S = 20.0
 REDELIVERY_BASE_S = 60
 REDELIVERY_CAP_S = 900
 UNSTARTED_REDELIVERY_S = 5  # a record the batch had no time for: the next instance takes it
+# Failures to email worth another delivery: SES throttled or down, the notification log's
+# DynamoDB unavailable.
+PASSING_EMAIL_ERRORS = (TemporarySendError, ClientError, BotoCoreError)
 
 
 class TransientCheckError(Exception):
@@ -132,7 +133,7 @@ def handle_record(rt: Runtime, check_once: Callable[..., CheckOutcome],
             reason = f"not checked after {attempts} attempts: {type(error).__name__}"
             progress = rt.ledger.finish(
                 message.run_id, message.account_id,
-                failed_report(rt, message.account_id, message.account_id, reason), 0)
+                failed_report(message.account_id, reason, rt.settings.policy), 0)
             metrics.add_metric(name="AccountsFailed", unit=MetricUnit.Count, value=1)
             outcome = CheckOutcome(account_id=message.account_id, status="error",
                                    emails_sent=0, done=progress.done,
@@ -182,13 +183,20 @@ def check_message(message: CheckMessage, rt: Runtime, attempts: int = 1,
     if checked.transient and not final:
         metrics.add_metric(name="ChecksRetried", unit=MetricUnit.Count, value=1)
         raise TransientCheckError(checked.report.error or "a passing Stripe error")
-    report, email_failed, sent_now = notify_checked(rt, checked, message, attempts, final)
+    sender = rt.email_sender
+    sender.failures.clear()
+    notified = notify(_NotifierOnFirstUse(rt), checked, message.as_of, message.run_id,
+                      Redelivery(attempts, final, PASSING_EMAIL_ERRORS, TemporarySendError))
+    report = notified.report
+    # For the EmailsFailed metric: SES refused or failed, rather than nothing was due.
+    email_failed = notified.outcome is None or (
+        bool(sender.failures) and not notified.outcome.emails)
     progress = rt.ledger.finish(message.run_id, account.id, report, requests)
 
     metrics.add_metric(name="AccountsChecked", unit=MetricUnit.Count, value=1)
     metrics.add_metric(name="AccountsFailed", unit=MetricUnit.Count,
                        value=int(report.status == "error"))
-    metrics.add_metric(name="EmailsSent", unit=MetricUnit.Count, value=sent_now)
+    metrics.add_metric(name="EmailsSent", unit=MetricUnit.Count, value=notified.sent_now)
     metrics.add_metric(name="EmailsFailed", unit=MetricUnit.Count, value=int(email_failed))
     metrics.add_metric(name="StripeRequests", unit=MetricUnit.Count, value=requests)
     logger.info("account checked", extra={
@@ -200,36 +208,13 @@ def check_message(message: CheckMessage, rt: Runtime, attempts: int = 1,
                         expected=progress.expected)
 
 
-def notify_checked(rt: Runtime, checked: AccountCheck, message: CheckMessage, attempts: int,
-                   final: bool) -> tuple[AccountReport, bool, int]:
-    """Email the account's admins when something is due: the report with what was sent, and
-    whether an email could not be sent. Unlike the runner's `notify`, a temporary failure
-    (SES, or the notification log in DynamoDB) is raised for SQS to retry, unless `final`."""
-    report = checked.report
-    sender = rt.email_sender
-    sender.failures.clear()
-    try:
-        outcome = rt.notifier.notify_account(
-            report, account_email=checked.email, settings=checked.settings,
-            as_of=message.as_of, run_id=message.run_id,
-            country=checked.snapshot.country if checked.snapshot else None)
-    except (TemporarySendError, ClientError, BotoCoreError) as error:
-        if not final:
-            raise
-        logger.exception("email not sent after %d attempts", attempts)
-        return _noted(report, f"email not sent after {attempts} attempts: "
-                              f"{str(error)[:300]}"), True, 0
-    except Exception as error:  # a bug of ours: this account's email, not the run
-        logger.exception("notifying the account failed")
-        return _noted(report, f"email not sent: {type(error).__name__}"), True, 0
-    if outcome.in_flight and not final:
-        # Another delivery holds this account's claim: once its lease lapses, a redelivery
-        # sends the email if that delivery died.
-        raise TemporarySendError("another delivery holds this account's email claim")
-    report = report.model_copy(update={"emails": [*report.emails, *outcome.emails],
-                                       "notices": [*report.notices, *outcome.notices]})
-    return report, bool(sender.failures) and not outcome.emails, len(outcome.sent_now)
+class _NotifierOnFirstUse:
+    """`rt.notifier`, built within the notify step: a notifier that cannot be built (say,
+    SENDER_EMAIL unset) costs each account its email, a notice, not its check."""
 
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
 
-def _noted(report: AccountReport, notice: str) -> AccountReport:
-    return report.model_copy(update={"notices": [*report.notices, notice]})
+    @property
+    def notify_account(self) -> Callable[..., NotifyOutcome]:
+        return self.rt.notifier.notify_account

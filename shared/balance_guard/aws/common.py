@@ -1,28 +1,23 @@
 """What the four Lambda functions share: Powertools' logger, metrics and tracer, the time
-checks of a batch, the report of an account not checked, and the start of the digest once
-a run is complete."""
+checks of a batch, and the start of the digest once a run is complete. (The report of an
+account not checked is `check.outcome.failed_report`, the local runner's too.)"""
 
 from __future__ import annotations
 
 import logging
 import os
-from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from balance_guard.aws.runtime import Runtime
-from balance_guard.report.model import AccountReport, not_checked
-
-if TYPE_CHECKING:
-    from balance_guard.stripe.models import StripeAccount
-
 
 logger = Logger()
 # The template sets the namespace; a missing variable must not fail the flush of a run.
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "BalanceGuard")
 tracer = Tracer()
+
 
 def package_logs_as_json() -> None:
     """Inside Lambda, the package's standard-library loggers write the same JSON lines as
@@ -52,10 +47,6 @@ def ensure_time(context: LambdaContext, budget_ms: int) -> None:
         raise OutOfTimeError(f"{left} ms left, {budget_ms} needed")
 
 
-def account_name(account: StripeAccount) -> str:
-    return account.display_name
-
-
 def start_digest(rt: Runtime, run_id: str, claimant: str) -> None:
     """Trigger run_digest if this caller wins the run's digest claim (exactly one does; a
     claimant that died before its invoke is replaced, see RunLedger.claim_digest)."""
@@ -68,7 +59,3 @@ def start_digest(rt: Runtime, run_id: str, claimant: str) -> None:
         raise
     rt.ledger.digest_started(run_id)
     logger.info("run complete: digest started", extra={"run_id": run_id})
-
-
-def failed_report(rt: Runtime, account_id: str, name: str, reason: str) -> AccountReport:
-    return not_checked(account_id, reason, rt.settings.policy.default_locale.value, name)

@@ -3,7 +3,7 @@ the run still completes and gets its report and digest."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import (
@@ -16,22 +16,17 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from balance_guard.aws.messages import CheckMessage
-from balance_guard.aws.runtime import Runtime, runtime
-
-if TYPE_CHECKING:
-    pass
-
 from balance_guard.aws.common import (
-    account_name,
     ensure_time,
-    failed_report,
     logger,
     metrics,
     package_logs_as_json,
     start_digest,
     tracer,
 )
+from balance_guard.aws.messages import CheckMessage
+from balance_guard.aws.runtime import Runtime, runtime
+from balance_guard.check.outcome import failed_report
 
 DEAD_LETTER = "not checked: the check failed after retries (dead-letter queue)"
 DEAD_LETTER_RECORD_BUDGET_MS = 5_000
@@ -75,7 +70,8 @@ def handle_dead_letter(rt: Runtime, record: SQSRecord) -> None:
                          extra={"message_id": record.message_id})
             metrics.add_metric(name="DeadLettersDropped", unit=MetricUnit.Count, value=1)
             return
-        report = failed_report(rt, account.id, account_name(account), DEAD_LETTER)
+        report = failed_report(account.id, DEAD_LETTER, rt.settings.policy,
+                               account.display_name)
         progress = rt.ledger.finish(message.run_id, account.id, report, 0)
         logger.error("account recorded as not checked: its message reached the dead-letter "
                      "queue", extra={"done": progress.done, "expected": progress.expected})

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from balance_guard.aws.common import logger, metrics, package_logs_as_json, start_digest, tracer
 from balance_guard.aws.dynamo import (
     QUEUED,
     RECORDING,
@@ -24,20 +25,11 @@ from balance_guard.aws.dynamo import (
 from balance_guard.aws.messages import CheckMessage, PlanRequest
 from balance_guard.aws.queue import send_all
 from balance_guard.aws.runtime import Runtime, runtime
+from balance_guard.check.outcome import failed_report
 from balance_guard.report.model import AccountReport
 
 if TYPE_CHECKING:
     from balance_guard.stripe.models import StripeAccount
-
-from balance_guard.aws.common import (
-    account_name,
-    failed_report,
-    logger,
-    metrics,
-    package_logs_as_json,
-    start_digest,
-    tracer,
-)
 
 PLAN_RESERVE_S = 60.0  # plan_run's time to record the run and queue its messages
 QUEUE_CHUNK = 500  # messages sent between two records of plan_run's progress
@@ -127,8 +119,8 @@ def _list_accounts(rt: Runtime) -> tuple[list[StripeAccount], list[AccountReport
         raise
     for notice in listing.notices:
         logger.warning(notice)
-    rejected = [failed_report(rt, ident, ident,
-                              f"Stripe sent a malformed account object: {problem}")
+    rejected = [failed_report(ident, f"Stripe sent a malformed account object: {problem}",
+                              rt.settings.policy)
                 for ident, problem in listing.rejected]
     return listing.items, rejected, reader.request_count - before
 
@@ -152,7 +144,7 @@ def _plan(
         metrics.add_metric(name="StripeRequests", unit=MetricUnit.Count, value=requests)
         names: dict[str, str] = {}
         for account in accounts:  # once each, in listing order: the seqs the ledger gave them
-            names.setdefault(account.id, account_name(account))
+            names.setdefault(account.id, account.display_name)
         pending = [Pending(seq, account_id, name)
                    for seq, (account_id, name) in enumerate(names.items())]
     else:
@@ -181,7 +173,8 @@ def _queue(rt: Runtime, run: RunRecord, lease: Lease, pending: Sequence[Pending]
                                                     "reason": failure.reason})
             reason = f"not checked: the check could not be queued ({failure.reason})"
             rt.ledger.finish(run.run_id, entry.account_id,
-                             failed_report(rt, entry.account_id, entry.name, reason), 0)
+                             failed_report(entry.account_id, reason, rt.settings.policy,
+                                           entry.name), 0)
             unsent += 1
         rt.ledger.mark_queued(run.run_id, lease, chunk[-1].seq + 1)
     return unsent

@@ -3,29 +3,23 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from balance_guard.aws.dynamo import (
-    RunRecord,
-)
-from balance_guard.aws.messages import DigestRequest
-from balance_guard.aws.runtime import Runtime, runtime
-from balance_guard.report.model import Report, totals_of
-
-if TYPE_CHECKING:
-    pass
-
 from balance_guard.aws.common import (
     UnknownRunError,
-    failed_report,
     logger,
     metrics,
     package_logs_as_json,
     tracer,
 )
+from balance_guard.aws.dynamo import RunRecord
+from balance_guard.aws.messages import DigestRequest
+from balance_guard.aws.runtime import Runtime, runtime
+from balance_guard.check.outcome import failed_report
+from balance_guard.report.model import Report, totals_of
 
 NOT_FINISHED = "no result: the account's check did not finish"
 
@@ -63,7 +57,7 @@ def assemble_report(rt: Runtime, run: RunRecord) -> Report:
     """The run's report from what each account left in the ledger; an account without a
     result (a digest started by hand before the end) is reported as not checked."""
     results = rt.ledger.results(run.run_id)
-    reports = [r.report or failed_report(rt, r.account_id, r.name, NOT_FINISHED)
+    reports = [r.report or failed_report(r.account_id, NOT_FINISHED, rt.settings.policy, r.name)
                for r in results]
     requests = run.stripe_requests + sum(r.stripe_requests for r in results)
     duration = (datetime.now(UTC) - run.started).total_seconds()

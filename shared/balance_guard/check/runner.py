@@ -1,7 +1,8 @@
 """The nightly run on one machine: every account checked, stored, notified, reported.
 
 Accounts are checked by a bounded pool of threads sharing one paced Stripe client; on AWS
-the same `check_account` runs once per SQS message instead.
+the same `check_and_store` and notify step (`check/outcome.py`) run once per SQS message
+instead.
 """
 
 from __future__ import annotations
@@ -16,39 +17,20 @@ from datetime import UTC, date, datetime
 from typing import Protocol
 
 from balance_guard.check.account import RESERVES_UNKNOWN, AccountCheck, check_account
+from balance_guard.check.outcome import AccountNotifier, failed_report, notify
 from balance_guard.check.state_store import StateStore
-from balance_guard.domain.policy import AccountSettings, Policy, resolve_account_settings
-from balance_guard.report.model import (
-    AccountReport,
-    EmailRecord,
-    Report,
-    StripeLimits,
-    not_checked,
-    totals_of,
-)
+from balance_guard.domain.policy import Policy, resolve_account_settings
+from balance_guard.report.model import AccountReport, Report, StripeLimits, totals_of
 from balance_guard.stripe.models import StripeAccount
 from balance_guard.stripe.reader import Listing, StripeReader
 
 log = logging.getLogger(__name__)
 
 
-class NotifyResult(Protocol):
-    emails: list[EmailRecord]
-    notices: list[str]
-    failed: bool
-
-
 class StopRequest(Protocol):
     reason: str
 
     def is_set(self) -> bool: ...
-
-
-class AccountNotifier(Protocol):
-    def notify_account(
-        self, account: AccountReport, *, account_email: str | None, settings: AccountSettings,
-        as_of: date, run_id: str, country: str | None = None,
-    ) -> NotifyResult: ...
 
 
 @dataclass(frozen=True)
@@ -64,10 +46,6 @@ class RunOptions:
 def new_run_id(started: datetime) -> str:
     """Sortable and unique enough to tell two runs of the same night apart."""
     return f"{started.strftime('%Y-%m-%dT%H:%M:%SZ')}-{secrets.token_hex(2)}"
-
-
-def failed_report(account_id: str, reason: str, policy: Policy) -> AccountReport:
-    return not_checked(account_id, reason, policy.default_locale.value)
 
 
 def check_and_store(
@@ -90,26 +68,6 @@ def check_and_store(
     if result.state is not None and options.save_state:
         store.save(account.id, result.state)
     return result
-
-
-def notify(
-    notifier: AccountNotifier | None, check: AccountCheck, as_of: date, run_id: str,
-) -> AccountReport:
-    report = check.report
-    if notifier is None:
-        return report
-    try:
-        outcome = notifier.notify_account(
-            report, account_email=check.email, settings=check.settings, as_of=as_of,
-            run_id=run_id, country=check.snapshot.country if check.snapshot else None)
-    except Exception as error:
-        log.exception("notifying %s failed", report.account_id)
-        return report.model_copy(
-            update={"notices": [*report.notices, f"email not sent: {type(error).__name__}"],
-                    "undelivered": True})
-    return report.model_copy(update={"emails": [*report.emails, *outcome.emails],
-                                     "notices": [*report.notices, *outcome.notices],
-                                     "undelivered": outcome.failed})
 
 
 def _chosen(
@@ -160,7 +118,7 @@ def run_night(
 
     def finish(outcome: AccountCheck | AccountReport) -> AccountReport:
         report = outcome if isinstance(outcome, AccountReport) else notify(
-            notifier, outcome, options.as_of, run_id)
+            notifier, outcome, options.as_of, run_id).report
         if on_account is not None:
             on_account(report)
         return report
