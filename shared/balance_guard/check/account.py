@@ -223,5 +223,5 @@ def _position_view(
     return {
         "currency": currency, "available": pos.available, "prefund": pos.prefund,
         "minimum": pos.minimum, "exposure": pos.exposure, "capacity": pos.capacity,
-        "automatic_payouts": pos.automatic_payouts,
+        "automatic_payouts": pos.automatic_payouts, "minimum_known": pos.minimum_known,
     }
