@@ -37,7 +37,8 @@ demo: install catalogs docs
 	  --docs-base-url file://$(CURDIR)/out/docs || [ $$? -eq 1 ]
 	@echo "== Night 2: $(NIGHT2) =="
 	$(DEMO_ENV) $(BIN)/balance-guard run --as-of $(NIGHT2) --state $(DEMO_STATE) --outbox out/outbox \
-	  --report-json out/report.json --report-html out/report.html \
+	  --report-json out/report.json --report-html out/report.html --report-csv out/report.csv \
+	  --previous-report-json out/night-1/report.json \
 	  --docs-base-url file://$(CURDIR)/out/docs || [ $$? -eq 1 ]
 	@echo
 	@echo "Reports:  out/report.json  out/report.html  (night 1: out/night-1/)"
@@ -122,11 +123,22 @@ sandbox: install
 layer:
 	$(MAKE) -C shared build-SharedLayer
 
-# Needs the AWS SAM CLI and a python3.13 (or Docker for --use-container); see infra/README.md.
-deploy:
-	@command -v sam >/dev/null || { echo "install the AWS SAM CLI first (see infra/README.md)"; exit 2; }
-	sam build --config-file infra/samconfig.toml
-	sam deploy --config-file infra/samconfig.toml --guided
+# Builds the help site, `sam build`, `sam deploy` (--guided the first time), then syncs
+# out/docs to the stack's DocsBucket and invalidates its distribution (infra/deploy.sh;
+# DEPLOY_ARGS=--docs-only publishes the site alone). Needs the AWS SAM CLI (the one
+# `make deploy-check` installs will do), the AWS CLI and a python3.13; see infra/README.md.
+DEPLOY_ARGS ?=
+
+deploy: install
+	infra/deploy.sh $(DEPLOY_ARGS)
+
+# Build it like a deploy, without deploying: the AWS SAM CLI in its own virtualenv
+# (.venv-sam, pinned), `sam validate --lint`, `sam build` for arm64 / python3.13, then the
+# built layer's size budget, bytecode and every handler's import with Python 3.13, timed into
+# out/bench.json ("deploy_check"). Exits 2 when no Python 3.13 is found (infra/deploy-check.sh).
+.PHONY: deploy-check
+deploy-check:
+	infra/deploy-check.sh
 
 clean:
 	rm -rf out .balance-guard .pytest_cache .mypy_cache .ruff_cache $(NEWER_VENV)

@@ -25,6 +25,7 @@ ENVIRONMENT = {
     "DOCS_BASE_URL": "docs_base_url",
     "SUPPORT_EMAIL": "support_contact",
     "PLATFORM_NAME": "platform_name",
+    "PLATFORM_PORTAL_URL": "platform_portal_url",
     "PLATFORM_COUNTRY": "platform_country",
 }
 POLICY_FILE = "BALANCE_GUARD_POLICY_FILE"

@@ -1,4 +1,5 @@
-"""The emails on a phone: rendered by headless Chromium at 375 px, nothing wider, not blank."""
+"""The emails on a phone: rendered by headless Chromium at 375 and 390 px, nothing wider,
+not blank, and the buttons where the admin acts whole and on screen."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from balance_guard.domain.findings import Finding, RuleCode, most_severe_first
+from balance_guard.domain.headline import Headline
 from balance_guard.notify.digest import render_digest
 from balance_guard.notify.render import render_account_email
 from balance_guard.report.model import AccountReport, Report, ReserveRelease, totals_of
@@ -20,6 +22,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PHONE_WIDTH = 375
+WIDE_PHONE = 390
 AS_OF = date(2026, 8, 1)
 
 FINDINGS = most_severe_first([
@@ -32,6 +35,24 @@ FINDINGS = most_severe_first([
                releases=[{"date": "2026-08-31", "amount": 1_000_000_000}],
                first_release_date="2026-08-31", minimum_balance_retains=2_500),
 ])
+HEADLINES = [
+    Headline(currency="cad", add=0, minimum=250_000, deadline=date(2026, 8, 6), urgent=False,
+             next_payout=date(2026, 8, 6)),
+    Headline(currency="jpy", add=2_507_267, minimum=None, deadline=AS_OF, urgent=True,
+             negative=2_507_267),
+]
+# Les Tours du Parc: three problems, one total to add today.
+THREE_PROBLEMS = [
+    Finding.of(RuleCode.NEGATIVE_BALANCE, "cad", 45_000, available=-45_000),
+    Finding.of(RuleCode.REFUND_BLOCKED, "cad", 120_000, refunds=1),
+    Finding.of(RuleCode.REFUND_CAPACITY_SHORT, "cad", 185_000, exposure=185_000, capacity=0,
+               cause="balance_below_minimum", available=-45_000, prefund=0, minimum=200_000),
+]
+TOURS = Headline(currency="cad", add=350_000, minimum=None, deadline=AS_OF, urgent=True,
+                 next_payout=date(2026, 8, 3), negative=45_000, blocked=120_000,
+                 blocked_refunds=1, shortfall=185_000)
+BUTTONS = {"fr": ("Ajouter des fonds", "Ouvrir mon compte Stripe"),
+           "en": ("Add funds", "Open my Stripe account")}
 RELEASES = [ReserveRelease(currency="usd", amount=1_000_000_000, release_date=date(2026, 8, 31),
                            payout_date=date(2026, 8, 31), arrival_date=date(2026, 9, 2))]
 COUNT_INK = """async (data) => {
@@ -66,7 +87,7 @@ def browser() -> Iterator[object]:
 
 def account_html(name: str) -> str:
     report = AccountReport(account_id="acct_1", name=name, locale="fr+en", status="critical",
-                           findings=FINDINGS, reserve_releases=RELEASES)
+                           findings=FINDINGS, reserve_releases=RELEASES, headlines=HEADLINES)
     return render_account_email(
         report, FINDINGS, languages=("fr", "en"), as_of=AS_OF,
         docs_base_url="https://help.a-very-long-subdomain-for-the-platform.example.com/docs",
@@ -121,10 +142,63 @@ def test_account_email_fits_a_phone_and_is_not_blank(
     assert "Les fonds mis de côté ne suffisent pas" in text
     assert "Not enough money set aside" in text
     assert text.index("Bonjour") < text.index("Hello")
-    # The line on what to do today opens each language, above its greeting.
-    assert text.index("Aujourd’hui") < text.index("Bonjour")
-    assert text.index("Hello") > text.index("Today:") > text.index("Bonjour")
+    # The headline on what to do opens each language, above its greeting.
+    assert text.index("QUE FAIRE") < text.index("Bonjour")
+    assert text.index("Hello") > text.index("WHAT TO DO") > text.index("Bonjour")
     assert "support-team-of-the-property-management-platform@example.com" in text
+
+
+def three_problems_html(languages: tuple[str, ...]) -> str:
+    report = AccountReport(account_id="acct_1TdpToursDuParc", name="Les Tours du Parc",
+                           locale="+".join(languages), status="critical",
+                           findings=THREE_PROBLEMS, headlines=[TOURS])
+    return render_account_email(
+        report, THREE_PROBLEMS, languages=languages, as_of=date(2026, 8, 2),
+        docs_base_url="https://help.boreal-gestion.example", contact=(
+            "Soutien Boréal <soutien@boreal-gestion.example>"),
+        country="CA", platform_name="Boréal Gestion immobilière",
+        portal="https://portail.boreal-gestion.example/paiements/compte-stripe",
+    ).html
+
+
+@pytest.mark.parametrize("languages", [("fr",), ("en",), ("fr", "en")])
+def test_three_problems_read_one_total_with_whole_buttons_at_390_px(
+    browser: object, languages: tuple[str, ...],
+) -> None:
+    from playwright.sync_api import Browser
+
+    assert isinstance(browser, Browser)
+    page = browser.new_page(viewport={"width": WIDE_PHONE, "height": 844})
+    try:
+        page.set_content(three_problems_html(languages), wait_until="load")
+        width = int(page.evaluate("document.documentElement.scrollWidth"))
+        text = str(page.evaluate("document.body.innerText")).replace("\u00a0", " ")
+        found = []
+        for lang in languages:
+            for label in BUTTONS[lang]:
+                link = page.locator(f'td[lang="{lang}"] a', has_text=label).first
+                box = link.bounding_box()
+                assert box is not None, label
+                fits = bool(link.evaluate("a => a.scrollWidth <= a.clientWidth + 1"))
+                found.append((label, box, fits, link.is_visible()))
+    finally:
+        page.close()
+
+    assert width <= WIDE_PHONE
+    for label, box, fits, visible in found:
+        assert visible, label
+        assert fits, label  # the label is not cut inside its button
+        assert box["x"] >= 0, label
+        assert box["x"] + box["width"] <= WIDE_PHONE - 16, label  # inside the card's padding
+        assert box["height"] >= 40, label  # a thumb's target
+    if "fr" in languages:
+        assert "Versez 3 500,00 $ dans votre solde de préfinancement" in text
+        assert "lundi 3 août 2026" in text
+        assert text.count("font partie des 3 500,00 $ à verser aujourd’hui.") == 3
+    if "en" in languages:
+        assert "Add $3,500.00 to your prefunding balance" in text
+        assert "Monday, August 3, 2026" in text
+        assert text.count("is part of the $3,500.00 to add today.") == 3
 
 
 def test_digest_fits_a_phone_and_is_not_blank(browser: object, tmp_path: Path) -> None:

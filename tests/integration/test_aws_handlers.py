@@ -15,14 +15,20 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from email import message_from_bytes
+from email import policy as email_policy
+from email.message import EmailMessage
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo
 
 import boto3
 import pytest
+import requests
 from aws_lambda_powertools.utilities import parameters
+from botocore.exceptions import NoCredentialsError
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID  # type: ignore[attr-defined]
 from moto.ses.models import ses_backends
@@ -31,6 +37,7 @@ from balance_guard.aws import common
 from balance_guard.aws import run_digest as run_digest_fn
 from balance_guard.aws.runtime import Runtime, install
 from balance_guard.aws.settings import Settings
+from balance_guard.report.csv import report_csv
 from balance_guard.report.model import Report
 from balance_guard.stripe.reader import PlatformError
 from tests.integration.conftest import KEY, account, scenario
@@ -455,6 +462,80 @@ def test_run_digest_writes_the_report_to_s3_and_emails_operations_once(
     assert report.totals.duration_s > 0
     digests = [m for m in sent_emails() if OPS in m.destinations]
     assert len(digests) == 1
+
+
+def digest_text(message: Any) -> str:
+    """The plain-text part of a message moto's SES kept."""
+    raw = message.raw_data
+    parsed = message_from_bytes(raw.encode() if isinstance(raw, str) else raw,
+                                policy=email_policy.default)
+    assert isinstance(parsed, EmailMessage)
+    part = parsed.get_body(preferencelist=("plain",))
+    assert part is not None
+    text: str = part.get_content()
+    return text.replace("\r\n", "\n")
+
+
+def test_run_digest_writes_the_csv_and_html_beside_the_report_and_links_it_for_7_days(
+    serve: Any, aws: Callable[..., Stack],
+) -> None:
+    stack = aws(serve(scenario(CRITICAL, HEALTHY, BROKEN)))
+    run_id = plan()["run_id"]
+    check(received(stack))
+
+    RUN_DIGEST.handler({"run_id": run_id}, CONTEXT)
+
+    s3 = boto3.client("s3")
+    stem = f"reports/{AS_OF}/{run_id}"
+    report = Report.model_validate_json(
+        s3.get_object(Bucket=BUCKET, Key=f"{stem}.json")["Body"].read())
+    stored_csv = s3.get_object(Bucket=BUCKET, Key=f"{stem}.csv")
+    assert stored_csv["ContentType"] == "text/csv; charset=utf-8"
+    assert stored_csv["Body"].read().decode() == report_csv(report)
+    html = s3.get_object(Bucket=BUCKET, Key=f"{stem}.html")
+    assert html["ContentType"] == "text/html; charset=utf-8"
+    page = html["Body"].read()
+    assert b"acct_critical01" in page
+
+    [digest] = [m for m in sent_emails() if OPS in m.destinations]
+    text = digest_text(digest)
+    [link] = [line.removeprefix("Full report: ") for line in text.splitlines()
+              if line.startswith("Full report: ")]
+    url = urlsplit(link)
+    query = parse_qs(url.query)
+    assert (url.scheme, url.netloc) == ("https", f"{BUCKET}.s3.amazonaws.com")
+    assert unquote(url.path) == f"/{stem}.html"
+    assert query["X-Amz-Algorithm"] == ["AWS4-HMAC-SHA256"]
+    assert query["X-Amz-Expires"] == ["604800"]  # 7 days, SigV4's longest
+    assert query["X-Amz-SignedHeaders"] == ["host"]
+    assert query["X-Amz-Credential"][0].endswith(f"/{REGION}/s3/aws4_request")
+    fetched = requests.get(link, timeout=10)
+    assert fetched.status_code == 200
+    assert fetched.content == page
+    # ...and the digest lists the account to act on, with its Stripe Dashboard page.
+    assert "Critical accounts (1)\n- Building al01 (acct_critical01)\n" in text
+    assert ("Open in the Stripe Dashboard: "
+            "https://dashboard.stripe.com/connect/accounts/acct_critical01\n") in text
+
+
+def test_run_digest_that_cannot_sign_a_link_names_the_report_in_s3(
+    serve: Any, aws: Callable[..., Stack], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    stack = aws(serve(scenario(HEALTHY)))
+    run_id = plan()["run_id"]
+    check(received(stack))
+
+    class Unsigned:
+        def generate_presigned_url(self, *args: Any, **kwargs: Any) -> str:
+            raise NoCredentialsError
+
+    assert stack.runtime is not None
+    assert stack.runtime.s3 is not None  # the reports are still written
+    monkeypatch.setattr(run_digest_fn.boto3, "client", lambda *a, **k: Unsigned())
+    RUN_DIGEST.handler({"run_id": run_id}, CONTEXT)
+
+    [digest] = [m for m in sent_emails() if OPS in m.destinations]
+    assert f"\nFull report: s3://{BUCKET}/reports/{AS_OF}/{run_id}.html\n" in digest_text(digest)
 
 
 def test_run_digest_of_an_unfinished_run_reports_the_missing_accounts(

@@ -323,7 +323,7 @@ def test_each_cause_action_fits_its_cause() -> None:
     assert "{minimum}" in en[CapacityShortCause.MINIMUM_BELOW_EXPOSURE]
     assert "confirm" in en[CapacityShortCause.MINIMUM_BALANCE_UNKNOWN]
     fr = CAUSE_ACTIONS[CapacityShortCause.MANUAL_PAYOUTS]["fr"]
-    assert "réactiver les versements automatiques" in fr
+    assert "réactiver les virements automatiques" in fr
 
 
 def test_funding_methods_follow_the_country() -> None:

@@ -175,7 +175,7 @@ def test_yen_have_no_decimals() -> None:
 def test_dates_in_words_in_the_readers_language() -> None:
     finding = SAMPLES[RuleCode.RESERVE_RELEASE_UPCOMING]
 
-    french = render([finding], ("fr",)).text
+    french = plain(render([finding], ("fr",)).text)
     english = render([finding], ("en",)).text
 
     assert "lundi 31 août 2026" in french
@@ -272,11 +272,13 @@ def test_an_english_first_email_announces_the_french_below_in_both_languages() -
 def test_the_french_frame_follows_the_one_typography_rule() -> None:
     text = render([NEGATIVE_450, BLOCKED_1200, SHORT_1850], ("fr",)).text
 
-    assert text.startswith("Aujourd’hui\u00a0: versez 1\u00a0650,00\u00a0$")
-    assert "compte Stripe «\u00a0Les Tours du Parc\u00a0» le samedi 1er août 2026." in text
+    assert text.startswith("Bonjour,")  # no headline: this account's report has none
+    assert ("Balance Guard a vérifié le compte Stripe «\u00a0Les Tours du Parc\u00a0» le "
+            "samedi 1er\u00a0août 2026.") in text
     assert "À faire aujourd’hui\u00a0: " in text
     assert "En savoir plus\u00a0: https://help.example.com/fr/rules.html#" in text
-    assert "Des questions? Écrivez à support@platform.example." in text
+    assert ("Pour une question, ou pour changer les destinataires de ces courriels ou leur "
+            "langue, écrivez à support@platform.example.") in text
 
 
 def test_subject_names_the_building_and_the_worst_finding() -> None:
@@ -288,10 +290,10 @@ def test_subject_names_the_building_and_the_worst_finding() -> None:
         "Les Tours du Parc: Not enough money set aside for your largest possible refund "
         "(+2 more)")
     assert subject_for("Les Tours du Parc", findings[:2], ("fr",)) == (
-        "Les Tours du Parc : Les fonds mis de côté ne suffisent pas pour votre plus gros "
+        "Les Tours du Parc\xa0: Les fonds mis de côté ne suffisent pas pour votre plus gros "
         "remboursement (+1 autre)")
     assert subject_for("Les Tours du Parc", findings[:1], ("fr", "en")).startswith(
-        "Les Tours du Parc : Les fonds mis de côté")
+        "Les Tours du Parc\xa0: Les fonds mis de côté")
 
 
 def test_findings_are_listed_most_severe_first() -> None:
@@ -458,69 +460,6 @@ def first_line(text: str) -> str:
     return text.strip().splitlines()[0]
 
 
-def test_a_critical_email_opens_with_what_to_do_today_and_how_much() -> None:
-    findings = [NEGATIVE_450, BLOCKED_1200, SHORT_1850]
-
-    french = render(findings, ("fr",))
-    english = render(findings, ("en",))
-
-    assert plain(first_line(french.text)) == (
-        "Aujourd’hui : versez 1 650,00 $ dans votre solde de préfinancement par virement "
-        "bancaire. Ce montant règle ce que Stripe attend : le solde sous zéro (450,00 $) et "
-        "le remboursement en attente (1 200,00 $). Les étapes ci-dessous protègent ensuite "
-        "les remboursements.")
-    assert first_line(english.text) == (
-        "Today: add $1,650.00 to your prefunding balance by bank wire. This pays what Stripe "
-        "is waiting for: the balance below zero ($450.00) and the refund on hold ($1,200.00). "
-        "The steps below keep refunds protected after that.")
-    page = english.html
-    body = page[page.index("<body"):]
-    assert body.index("Today: add $1,650.00") < body.index("<table")  # the inbox preview
-    assert body.index("Today: </strong>add $1,650.00") < body.index("Hello,") < body.index(
-        "<h2")
-
-
-def test_bilingual_today_line_opens_each_language() -> None:
-    text = render([NEGATIVE_450, BLOCKED_1200, SHORT_1850], ("fr", "en")).text
-
-    french, english = text.split("=" * 70)
-    assert first_line(french) == "Version anglaise ci-dessous · English version below"
-    assert plain(french.strip().splitlines()[2]).startswith("Aujourd’hui : versez 1 650,00 $")
-    assert first_line(english).startswith("Today: add $1,650.00")
-
-
-def test_without_money_due_today_the_line_covers_the_shortfall() -> None:
-    warning = Finding.of(RuleCode.MIN_BALANCE_NOT_SET, "cad", 200_000, exposure=182_000)
-    gap = short(CapacityShortCause.NO_MINIMUM_BALANCE, exposure=182_000, capacity=0)
-
-    text = render([gap, warning], ("en",)).text
-
-    assert first_line(text) == (
-        "Today: add $1,820.00 to your prefunding balance by bank wire. This covers the "
-        "largest refund a resident could ask for now. The steps below keep refunds "
-        "protected after that.")
-
-
-def test_today_line_names_each_currency() -> None:
-    usd_short = Finding.of(RuleCode.REFUND_CAPACITY_SHORT, "usd", 20_000, exposure=50_000,
-                           capacity=30_000, cause="manual_payouts")
-
-    line = first_line(render([NEGATIVE_450, BLOCKED_1200, usd_short], ("en",)).text)
-
-    assert line.startswith("Today: add $1,650.00 and US$200.00 to your prefunding balances "
-                           "by bank wire. $1,650.00 pays what Stripe is waiting for")
-    assert "US$200.00 covers the largest refund" in line
-
-
-def test_no_today_line_when_nothing_is_critical_or_the_finding_stands_alone() -> None:
-    alone = render([NEGATIVE_450], ("en",)).text
-    warnings = render([SAMPLES[RuleCode.MIN_BALANCE_NOT_SET], SAMPLES[RuleCode.PREFUND_USED]],
-                      ("en",)).text
-
-    assert first_line(alone) == "Hello,"
-    assert first_line(warnings) == "Hello,"
-
-
 def test_one_minimum_balance_target_when_both_findings_name_one() -> None:
     """Résidence Saint-Laurent: exposure 1 820 $, no minimum: the shortfall and the warning
     both ask for the rounded suggestion, 1 850 $."""
@@ -551,7 +490,7 @@ def test_minimum_below_exposure_refers_to_the_critical_gap_instead_of_repeating_
             ) in text
     assert "this is the gap shown in the critical alert above" in text
     assert "falls $1,300.00 short" not in text
-    assert text.count("add $1,300.00") == 2  # today's line and the critical block
+    assert text.count("add $1,300.00") == 1  # the critical block only
     alone = flat(render([warning], ("en",)).text)
     assert "falls $1,300.00 short of your largest refundable payment" in alone
 
@@ -624,10 +563,11 @@ def test_footer_names_the_platform_and_links_its_support_address() -> None:
         platform_name="Boréal Gestion immobilière")
 
     text = flat(email.text)
-    assert ("Des questions? Écrivez à Boréal Gestion immobilière support "
+    assert ("Pour une question, ou pour changer les destinataires de ces courriels ou leur "
+            "langue, écrivez à Boréal Gestion immobilière support "
             "(support@boreal-gestion.example).") in text
-    assert ("Questions? Write to Boréal Gestion immobilière support "
-            "(support@boreal-gestion.example).") in text
+    assert ("For questions, or to change who receives these emails or their language, write "
+            "to Boréal Gestion immobilière support (support@boreal-gestion.example).") in text
     assert "pour les alertes Balance Guard de Boréal Gestion immobilière." in text
     assert "in the Balance Guard alerts of Boréal Gestion immobilière." in text
     assert email.html.count('href="mailto:support@boreal-gestion.example"') == 2
@@ -638,7 +578,8 @@ def test_footer_with_a_platform_name_but_no_contact_names_its_support_team() -> 
         account([NEGATIVE_450]), [NEGATIVE_450], languages=("en",), as_of=AS_OF,
         docs_base_url=DOCS, contact=None, platform_name="Boréal")
 
-    assert "Questions? Contact the support team of Boréal." in email.text
+    assert ("For questions, or to change who receives these emails or their language, "
+            "contact the support team of Boréal.") in flat(email.text)
     assert "mailto:" not in email.html
 
 
@@ -646,14 +587,16 @@ def test_footer_without_settings_keeps_the_generic_wording() -> None:
     email = render_account_email(account([NEGATIVE_450]), [NEGATIVE_450], languages=("en",),
                                  as_of=AS_OF, docs_base_url=DOCS, contact=None)
 
-    assert "Questions? Contact the platform's support team." in email.text
+    assert ("For questions, or to change who receives these emails or their language, "
+            "contact the platform's support team.") in flat(email.text)
     assert "in the Balance Guard alerts of the platform." in email.text
 
 
 def test_a_name_only_contact_is_shown_without_a_link() -> None:
     email = render([NEGATIVE_450], ("en",), contact="Boréal support desk, 1-800-555-0199")
 
-    assert "Questions? Contact Boréal support desk, 1-800-555-0199." in email.text
+    assert ("For questions, or to change who receives these emails or their language, "
+            "contact Boréal support desk, 1-800-555-0199.") in flat(email.text)
     assert "mailto:" not in email.html
 
 

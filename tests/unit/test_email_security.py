@@ -255,3 +255,40 @@ def test_a_hostile_platform_name_is_escaped() -> None:
 
     assert "<b>Evil" not in rendered.html
     assert "&lt;b&gt;Evil&lt;/b&gt; &amp; Co" in rendered.html
+
+
+@pytest.mark.parametrize("platform", [
+    "Boréal\r\nBcc: spy@evil.example",
+    "=?utf-8?q?=0D=0ABcc:_spy@evil.example?=",
+    'Boréal" <spy@evil.example>, "x',
+    "Boréal\u202e lavé",
+    "B" * 500,
+])
+def test_a_hostile_platform_name_in_the_from_adds_no_header_nor_address(platform: str) -> None:
+    """The From's display name is the platform's name; its address stays SENDER_EMAIL's."""
+    rendered = render_account_email(report("Tours"), [NEGATIVE], languages=("en",),
+                                    as_of=AS_OF, docs_base_url="https://help.example.com",
+                                    platform_name=platform)
+    built = build_message(rendered, sender="Balance Guard <no-reply@example.com>",
+                          to=["admin@example.com"], ref="acct", as_of=AS_OF)
+    reread = message_from_bytes(built.as_bytes(policy=policy.SMTP), policy=policy.default)
+
+    assert reread["Bcc"] is None
+    assert reread.get_all("To") == ["admin@example.com"]
+    [sender] = reread["From"].addresses  # one address, whatever the name holds
+    assert sender.addr_spec == "no-reply@example.com"
+    assert "\u202e" not in sender.display_name
+    [built_sender] = built["From"].addresses
+    assert len(built_sender.display_name) <= 80
+
+
+def test_a_hostile_portal_address_never_becomes_a_link() -> None:
+    for portal in ('https://portal.example/" onclick="alert(1)', "javascript:alert(1)",
+                   "data:text/html,<script>alert(1)</script>"):
+        rendered = render_account_email(report("Tours"), [NEGATIVE], languages=("en",),
+                                        as_of=AS_OF, docs_base_url="https://help.example.com",
+                                        portal=portal)
+        assert "onclick" not in rendered.html
+        assert "javascript:" not in rendered.html
+        assert "data:text" not in rendered.html
+        assert 'href="https://connect.stripe.com/express_login"' in rendered.html

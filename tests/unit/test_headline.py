@@ -89,7 +89,8 @@ def test_tours_du_parc_asks_one_total_today() -> None:
                            exposure=185_000, automatic_payouts=True)
     assert headline(pos, 120_000, 1, AS_OF, NEXT_PAYOUT) == Headline(
         currency="cad", add=350_000, minimum=None, deadline=AS_OF, urgent=True,
-        next_payout=NEXT_PAYOUT, negative=45_000, blocked=120_000, blocked_refunds=1, shortfall=185_000)
+        next_payout=NEXT_PAYOUT, negative=45_000, blocked=120_000, blocked_refunds=1,
+        shortfall=185_000)
 
 
 def test_money_already_in_the_balance_asks_for_a_minimum_by_the_next_payout() -> None:

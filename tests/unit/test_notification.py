@@ -7,10 +7,8 @@ from datetime import date, timedelta
 import pytest
 
 from balance_guard.domain.advice import (
-    TodayAmount,
     plan_wording,
     suggested_minimum,
-    today_amounts,
 )
 from balance_guard.domain.catalog import Context
 from balance_guard.domain.findings import Finding, RuleCode, Severity
@@ -341,60 +339,6 @@ NEGATIVE = Finding.of(RuleCode.NEGATIVE_BALANCE, "cad", 45_000, available=-45_00
 BLOCKED = Finding.of(RuleCode.REFUND_BLOCKED, "cad", 120_000, refunds=1)
 SHORT = Finding.of(RuleCode.REFUND_CAPACITY_SHORT, "cad", 185_000, exposure=185_000,
                    capacity=0, cause="balance_below_minimum")
-
-
-def test_today_pays_what_stripe_is_waiting_for_first() -> None:
-    """Les Tours du Parc: 450 below zero + a 1 200 refund on hold = 1 650 today, not the
-    1 850 shortfall (which the finding below the line covers)."""
-    assert today_amounts([NEGATIVE, BLOCKED, SHORT]) == (
-        TodayAmount("cad", 165_000, negative=45_000, blocked=120_000, blocked_refunds=1),)
-    assert today_amounts([BLOCKED]) == (
-        TodayAmount("cad", 120_000, blocked=120_000, blocked_refunds=1),)
-    assert today_amounts([NEGATIVE, BLOCKED, SHORT])[0].covers_what_is_due
-
-
-def test_today_is_the_shortfall_when_nothing_is_waiting() -> None:
-    warning = Finding.of(RuleCode.MIN_BALANCE_NOT_SET, "cad", 200_000, exposure=185_000)
-
-    [today] = today_amounts([SHORT, warning])
-
-    assert today == TodayAmount("cad", 185_000, shortfall=185_000)
-    assert not today.covers_what_is_due
-
-
-def test_today_is_per_currency_and_only_for_critical_ones() -> None:
-    usd = Finding.of(RuleCode.NEGATIVE_BALANCE, "usd", 1_000, available=-1_000)
-    eur_warning = Finding.of(RuleCode.PREFUND_BELOW_TARGET, "eur", 5_000, target=10_000,
-                             prefund=5_000)
-
-    amounts = today_amounts([SHORT, usd, NEGATIVE, eur_warning])
-
-    assert [(a.currency, a.amount) for a in amounts] == [("cad", 45_000), ("usd", 1_000)]
-    assert today_amounts([eur_warning]) == ()
-
-
-def test_one_cent_below_zero_is_due_today() -> None:
-    cent = Finding.of(RuleCode.NEGATIVE_BALANCE, "cad", 1, available=-1)
-    assert today_amounts([cent, SHORT]) == (TodayAmount("cad", 1, negative=1),)
-
-
-def test_a_one_cent_shortfall_is_asked_for_today() -> None:
-    short = Finding.of(RuleCode.REFUND_CAPACITY_SHORT, "cad", 1, exposure=1, capacity=0,
-                       cause="no_minimum_balance")
-    assert today_amounts([short]) == (TodayAmount("cad", 1, shortfall=1),)
-
-
-def test_a_critical_finding_without_an_amount_asks_for_nothing_today() -> None:
-    # Findings read back from a report may have lost a figure: nothing to add is no line.
-    assert today_amounts([Finding.of(RuleCode.NEGATIVE_BALANCE, "cad", None)]) == ()
-
-
-def test_blocked_refunds_without_a_count_still_ask_for_their_amount() -> None:
-    uncounted = Finding.of(RuleCode.REFUND_BLOCKED, "cad", 120_000)
-    flagged = Finding.of(RuleCode.REFUND_BLOCKED, "usd", 5_000, refunds=True)
-    assert today_amounts([uncounted, flagged]) == (
-        TodayAmount("cad", 120_000, blocked=120_000, blocked_refunds=0),
-        TodayAmount("usd", 5_000, blocked=5_000, blocked_refunds=0))
 
 
 def test_the_suggested_minimum_is_the_one_min_balance_not_set_names() -> None:

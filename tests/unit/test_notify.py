@@ -12,14 +12,17 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from markupsafe import escape
 
 from balance_guard.check.account import AccountCheck
 from balance_guard.check.outcome import Redelivery
 from balance_guard.check.outcome import notify as notify_step
 from balance_guard.domain.findings import Finding, RuleCode
+from balance_guard.domain.headline import Headline
 from balance_guard.domain.notification import SentRecord
 from balance_guard.domain.policy import AccountSettings, Locale, Policy
 from balance_guard.notify.delivery import LocalDelivery, build_notifier
+from balance_guard.notify.digest import render_digest
 from balance_guard.notify.notifier import (
     DIGEST_REF,
     DigestInFlightError,
@@ -319,7 +322,8 @@ def test_the_digest_is_written_in_the_platform_language(log: SqliteNotificationL
     record = notifier.send_digest(run_report(), "ops@example.com")
 
     assert record is not None
-    assert record.subject.startswith("Bilan de nuit Balance Guard du samedi 1er août 2026")
+    # The subject keeps French typography's no-break spaces.
+    assert record.subject.startswith("Bilan de nuit Balance Guard du samedi 1er\xa0août 2026\xa0:")
     content = digest_text(sender)
     # Every label meets its figure with French typography's no-break space.
     for expected in ("Critique\u00a0: 1", "Requêtes Stripe\u00a0: 15", "Durée\u00a0: 2,5 s",
@@ -411,6 +415,228 @@ def test_the_digest_says_where_the_full_report_is(log: SqliteNotificationLog) ->
     assert sender.sent[-1]["Bcc"] is None
 
 
+# -- the digest to act on --------------------------------------------------------------------
+
+
+def acting_report() -> Report:
+    """A night with something to do: a wire and a minimum balance, two currencies, a
+    warning, a failed check, an id that is not Stripe's, a platform notice."""
+    def acct(account_id: str, name: str, status: str, findings: Sequence[Finding] = (),
+             **extra: object) -> AccountReport:
+        return AccountReport.model_validate({
+            "account_id": account_id, "name": name, "locale": "fr", "status": status,
+            "findings": list(findings), **extra})
+
+    accounts = [
+        acct("acct_1RslStLaurent0001", "Résidence Saint-Laurent", "critical", (
+            Finding.of(RuleCode.REFUND_CAPACITY_SHORT, "cad", 182_000, exposure=182_000,
+                       capacity=0, cause="no_minimum_balance"),
+            Finding.of(RuleCode.MIN_BALANCE_NOT_SET, "cad", 185_000, exposure=182_000)),
+            headlines=[Headline(currency="cad", add=0, minimum=185_000,
+                                deadline=date(2026, 8, 7), urgent=False,
+                                next_payout=date(2026, 8, 7))]),
+        acct("acct_1TdpToursDuParc", "Les Tours du Parc", "critical", (
+            Finding.of(RuleCode.NEGATIVE_BALANCE, "cad", 45_000, available=-45_000),
+            Finding.of(RuleCode.REFUND_BLOCKED, "cad", 120_000, count=1),
+            Finding.of(RuleCode.REFUND_CAPACITY_SHORT, "cad", 185_000, exposure=185_000,
+                       capacity=0, cause="balance_below_minimum"),
+            Finding.of(RuleCode.REFUND_CAPACITY_SHORT, "usd", 10_000, exposure=10_000,
+                       capacity=0, cause="manual_payouts")),
+            headlines=[
+                Headline(currency="cad", add=350_000, minimum=None, deadline=AS_OF,
+                         urgent=True, next_payout=date(2026, 8, 3), negative=45_000,
+                         blocked=120_000, blocked_refunds=1, shortfall=185_000),
+                Headline(currency="usd", add=10_000, minimum=20_000, deadline=AS_OF,
+                         urgent=True, shortfall=10_000)]),
+        acct("acct_1RdgRideauGardens", "Rideau Gardens", "warning",
+             (Finding.of(RuleCode.PAYOUTS_DISABLED),)),
+        acct("acct_1MtcLeMontcalm001", "Le Montcalm", "error",
+             (Finding.of(RuleCode.CHECK_FAILED, reason="Stripe 500"),), error="Stripe 500",
+             notices=["balance_guard_locale: 'de' is not fr, en or fr+en; using en"]),
+        acct('not-an-id"><script>', "Odd Id Court", "warning",
+             (Finding.of(RuleCode.PREFUND_BELOW_TARGET, "cad", 60_000),)),
+        acct("acct_1WmhWestmountHts1", "Westmount Heights", "ok"),
+    ]
+    return Report(run_id="2026-08-01T06:00:00Z-3f2a", as_of=AS_OF, accounts=accounts,
+                  totals=totals_of(accounts, stripe_requests=12, duration_s=3.25),
+                  notices=["Stripe refused the Reserves API: the key lacks rak_reserve_read"])
+
+
+DASHBOARD = "https://dashboard.stripe.com/connect/accounts/"
+ACTING_EN = f"""\
+Balance Guard nightly digest for Saturday, August 1, 2026: 2 critical, 1 not checked
+Nightly run 2026-08-01T06:00:00Z-3f2a for Saturday, August 1, 2026.
+Full report: file:///srv/balance-guard/report%202026-08-01.html
+
+Platform notices (1)
+- Stripe refused the Reserves API: the key lacks rak_reserve_read
+
+Accounts by status
+  Critical: 2
+  Not checked: 1
+  Warning: 2
+  OK: 1
+  Accounts in this run: 6
+  Emails sent: 0
+  Stripe requests: 12
+  Duration: 3.2 s
+
+Critical accounts (2)
+- Les Tours du Parc (acct_1TdpToursDuParc)
+    Add $3,500.00 to the prefunding balance today.
+    Add US$100.00 to the prefunding balance and set the minimum balance to US$200.00 today.
+    Balance below zero: $450.00
+    Refunds on hold for lack of funds: $1,200.00
+    Largest refund not covered: $1,850.00 — The balance has not reached the minimum yet
+    (+1 more)
+    Open in the Stripe Dashboard: {DASHBOARD}acct_1TdpToursDuParc
+- Résidence Saint-Laurent (acct_1RslStLaurent0001)
+    Set the minimum balance to $1,850.00 before the automatic payout of Friday, August 7, 2026.
+    Largest refund not covered: $1,820.00 — No minimum balance is set
+    Open in the Stripe Dashboard: {DASHBOARD}acct_1RslStLaurent0001
+
+Accounts with a warning (2)
+- Odd Id Court (not-an-id"><script>)
+    Prefunding below target: $600.00
+- Rideau Gardens (acct_1RdgRideauGardens)
+    Payouts disabled
+    Open in the Stripe Dashboard: {DASHBOARD}acct_1RdgRideauGardens
+
+Accounts that could not be checked (1)
+- Le Montcalm (acct_1MtcLeMontcalm001)
+    Stripe 500
+    Open in the Stripe Dashboard: {DASHBOARD}acct_1MtcLeMontcalm001
+
+Notices (1)
+- Le Montcalm (acct_1MtcLeMontcalm001): balance_guard_locale: 'de' is not fr, en or fr+en; \
+using en
+"""
+# French typography: a no-break space (here ~) before ":", inside figures and before "$".
+ACTING_FR = f"""\
+Bilan de nuit Balance Guard du samedi 1er~août 2026~: 2 critique(s), 1 non vérifié(s)
+Vérification de nuit 2026-08-01T06:00:00Z-3f2a du samedi 1er~août 2026.
+Rapport complet~: file:///srv/balance-guard/report%202026-08-01.html
+
+Avis sur la plateforme (1)
+- Stripe refused the Reserves API: the key lacks rak_reserve_read
+
+Comptes par état
+  Critique~: 2
+  Non vérifié~: 1
+  Avertissement~: 2
+  Aucun problème~: 1
+  Comptes inclus dans cette vérification~: 6
+  Courriels envoyés~: 0
+  Requêtes Stripe~: 12
+  Durée~: 3,2 s
+
+Comptes critiques (2)
+- Les Tours du Parc (acct_1TdpToursDuParc)
+    Verser 3~500,00~$ dans le solde de préfinancement aujourd’hui.
+    Verser 100,00~$~US dans le solde de préfinancement et fixer le solde minimum à 200,00~$~US \
+aujourd’hui.
+    Solde négatif~: 450,00~$
+    Remboursements en attente faute de fonds~: 1~200,00~$
+    Plus gros remboursement non couvert~: 1~850,00~$ — Solde pas encore au niveau du minimum
+    (+1 autre)
+    Ouvrir dans le tableau de bord Stripe~: {DASHBOARD}acct_1TdpToursDuParc
+- Résidence Saint-Laurent (acct_1RslStLaurent0001)
+    Fixer le solde minimum à 1~850,00~$ avant le virement automatique du vendredi 7~août 2026.
+    Plus gros remboursement non couvert~: 1~820,00~$ — Aucun solde minimum n’est défini
+    Ouvrir dans le tableau de bord Stripe~: {DASHBOARD}acct_1RslStLaurent0001
+
+Comptes avec un avertissement (2)
+- Odd Id Court (not-an-id"><script>)
+    Préfinancement sous la cible~: 600,00~$
+- Rideau Gardens (acct_1RdgRideauGardens)
+    Virements désactivés
+    Ouvrir dans le tableau de bord Stripe~: {DASHBOARD}acct_1RdgRideauGardens
+
+Comptes qui n’ont pas pu être vérifiés (1)
+- Le Montcalm (acct_1MtcLeMontcalm001)
+    Stripe 500
+    Ouvrir dans le tableau de bord Stripe~: {DASHBOARD}acct_1MtcLeMontcalm001
+
+Avis (1)
+- Le Montcalm (acct_1MtcLeMontcalm001)~: balance_guard_locale: 'de' is not fr, en or fr+en; \
+using en
+""".replace("~", "\u00a0")
+LOCAL_REPORT = "/srv/balance-guard/report 2026-08-01.html"
+
+
+@pytest.mark.parametrize(("language", "expected"), [("en", ACTING_EN), ("fr", ACTING_FR)])
+def test_the_digest_lists_every_account_to_act_on_with_its_headline_and_its_link(
+    language: str, expected: str,
+) -> None:
+    digest = render_digest(acting_report(), (language,), country="CA",
+                           report_location=LOCAL_REPORT)
+
+    assert digest.text == expected
+
+
+def test_the_digest_links_each_stripe_account_and_the_report_in_its_html() -> None:
+    html = render_digest(acting_report(), ("en",), country="CA",
+                         report_location=LOCAL_REPORT).html
+
+    assert html.count(f'<a href="{DASHBOARD}acct_') == 4
+    assert 'Full report: <a href="file:///srv/balance-guard/report%202026-08-01.html" ' \
+           'style="color:#175cd3;">report 2026-08-01.html</a>' in html
+    # An id that is not a Stripe account id is shown, escaped, and never linked.
+    assert "not-an-id&#34;&gt;&lt;script&gt;" in html
+    assert "<script" not in html
+    assert html.count("Open in the Stripe Dashboard</a>") == 4
+    # Critical, then warning, then not checked; the platform's notices before them all.
+    order = [html.index(text) for text in (
+        "Platform notices (1)", "Accounts by status", "Critical accounts (2)",
+        "Accounts with a warning (2)", "Accounts that could not be checked (1)",
+        "Notices (1)")]
+    assert order == sorted(order)
+
+
+@pytest.mark.parametrize(("location", "href"), [
+    ("https://balance-guard-reports.s3.ca-central-1.amazonaws.com/reports/2026-08-01/"
+     "run.html?X-Amz-Expires=604800&X-Amz-Signature=ab12",
+     'href="https://balance-guard-reports.s3.ca-central-1.amazonaws.com/reports/2026-08-01/'
+     'run.html?X-Amz-Expires=604800&amp;X-Amz-Signature=ab12"'),
+    ("file:///tmp/out/report.html", 'href="file:///tmp/out/report.html"'),
+    ("/tmp/out/report.json", 'href="file:///tmp/out/report.json"'),
+])
+def test_the_report_is_linked_when_it_is_a_link(location: str, href: str) -> None:
+    digest = render_digest(run_report(), ("en",), report_location=location)
+
+    assert href in digest.html
+    link = location if "://" in location else f"file://{location}"
+    assert f"Full report: {link}\n" in digest.text
+
+
+@pytest.mark.parametrize("location", [
+    "javascript:alert(1)", "s3://reports/2026-08-01/run.json", "report.html",
+    'https://evil.example/"><script>', "https://a.example/x y", "https:///nohost",
+    "//evil.example/report.html",
+])
+def test_anything_else_is_shown_as_text_never_linked(location: str) -> None:
+    digest = render_digest(run_report(), ("en",), report_location=location)
+
+    assert "Full report: <a" not in digest.html
+    assert f"Full report: {escape(location)}</p>" in digest.html
+    assert "<script" not in digest.html
+    assert f"Full report: {location}\n" in digest.text
+
+
+def test_a_long_list_is_cut_and_says_how_many_more_are_in_the_report() -> None:
+    many = [account(f"acct_{i:04d}", name=f"Building {i:04d}",
+                    findings=(MIN_NOT_SET,), status="warning") for i in range(203)]
+    report = Report(run_id="r", as_of=AS_OF, accounts=many,
+                    totals=totals_of(many, stripe_requests=1, duration_s=1.0))
+
+    text = render_digest(report, ("fr",)).text
+
+    assert "Comptes avec un avertissement (203)\n" in text
+    assert "- Building 0199 (acct_0199)" in text
+    assert "Building 0200" not in text
+    assert "… et 3 autres dans le rapport complet.\n" in text
+
+
 BOREAL = "Boréal Gestion immobilière support <support@boreal-gestion.example>"
 
 
@@ -429,8 +655,8 @@ def test_the_support_contact_is_the_reply_to_and_the_footer(
     text = message.get_body(preferencelist=("plain",))
     assert text is not None
     content = text.get_content()
-    assert "Questions? Write to Boréal Gestion immobilière support " \
-           "(support@boreal-gestion.example)." in content
+    assert ("For questions, or to change who receives these emails or their language, write "
+            "to Boréal Gestion immobilière support (support@boreal-gestion.example).") in content
     assert "alerts of Boréal Gestion immobilière." in content
 
 

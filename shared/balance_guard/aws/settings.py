@@ -2,8 +2,9 @@
 
 Variables: `STRIPE_SECRET_ARN` (or `STRIPE_API_KEY`, for tests), `STRIPE_API_BASE`,
 `STATE_TABLE`, `CHECK_QUEUE_URL`, `REPORTS_BUCKET`, `SENDER_EMAIL`, `OPS_EMAIL`,
-`DOCS_BASE_URL`, `DEFAULT_LOCALE`, `STRIPE_MAX_RPS`; and, set by the
-template, `DIGEST_FUNCTION_NAME` (what `check_account` invokes when a run is done),
+`DOCS_BASE_URL`, `DEFAULT_LOCALE`, `STRIPE_MAX_RPS`, the policy's own variables (read by
+`config.load_policy`: `SUPPORT_EMAIL`, `PLATFORM_NAME`, `PLATFORM_PORTAL_URL`...); and, set
+by the template, `DIGEST_FUNCTION_NAME` (what `check_account` invokes when a run is done),
 `CHECK_MAX_RECEIVES` (the queue's `maxReceiveCount`) and `SES_CONFIGURATION_SET`.
 
 The Stripe key itself is never held here: `stripe_key()` fetches it through Powertools

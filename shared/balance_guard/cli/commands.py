@@ -53,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
     options = RunOptions(as_of=as_of, policy=policy, concurrency=args.concurrency,
                          only_accounts=tuple(args.account))
     _check_writable(args)
+    previous = _previous_report(args.previous_report_json)
     claim_lease_seconds()  # a bad lease setting fails before anything starts
     stop = StopSignal()
     written = True
@@ -69,12 +70,23 @@ def run(args: argparse.Namespace) -> int:
                                        progress.account_done, stop=stop)
             finally:
                 store.close()
-            written = _write(args.report_json, report.to_json(), "--report-json")
+            json_written = _write(args.report_json, report.to_json(), "--report-json")
+            html_written = True
             if args.report_html:
                 from balance_guard.report.html import render_report_html
 
-                written &= _write(args.report_html, render_report_html(report, policy),
-                                  "--report-html")
+                page = render_report_html(report, policy, previous)
+                html_written = _write(args.report_html, page, "--report-html")
+            csv_written = True
+            if args.report_csv:
+                from balance_guard.report.csv import report_csv
+
+                csv_written = _write(args.report_csv, report_csv(report), "--report-csv")
+            written = json_written and html_written and csv_written
+            # The digest links the report written: the HTML one, else the JSON one.
+            notifier.report_location = _file_url(
+                args.report_html if args.report_html and html_written else
+                args.report_json if args.report_json and json_written else None)
             digest_sent = notifier.finish(report)
     except PlatformError as error:
         print(f"balance-guard: {error}", file=sys.stderr)
@@ -84,6 +96,23 @@ def run(args: argparse.Namespace) -> int:
     if unknown:
         raise UsageError(f"no such connected account on this platform: {', '.join(unknown)}")
     return exit_code(report, delivered=written and digest_sent)
+
+
+def _previous_report(path: Path | None) -> Report | None:
+    """An earlier night's report, read before the night starts: a wrong file is one line
+    and exit 2, not a report that marks everything new."""
+    if path is None:
+        return None
+    try:
+        return Report.model_validate_json(Path(path).read_bytes())
+    except OSError as error:
+        raise UsageError(f"--previous-report-json {path}: {error.strerror}") from None
+    except ValueError:
+        raise UsageError(f"--previous-report-json {path}: not a Balance Guard report") from None
+
+
+def _file_url(path: Path | None) -> str | None:
+    return Path(path).resolve().as_uri() if path is not None else None
 
 
 def exit_code(report: Report, delivered: bool) -> int:
@@ -101,7 +130,8 @@ def exit_code(report: Report, delivered: bool) -> int:
 def _check_writable(args: argparse.Namespace) -> None:
     """Where the run will write must be writable before any account is read: a wrong path
     is one line and exit 2, not a traceback after the night's work."""
-    targets = [("--report-json", args.report_json), ("--report-html", args.report_html)]
+    targets = [("--report-json", args.report_json), ("--report-html", args.report_html),
+               ("--report-csv", args.report_csv)]
     for option, path in targets:
         if path is not None:
             _writable_dir(option, Path(path).parent, path)
@@ -124,6 +154,8 @@ def _outputs(args: argparse.Namespace) -> list[tuple[str, str]]:
         outputs.append(("report (JSON)", str(args.report_json)))
     if args.report_html:
         outputs.append(("report (HTML)", str(args.report_html)))
+    if args.report_csv:
+        outputs.append(("report (CSV)", str(args.report_csv)))
     outputs.append(("emails", "Amazon SES" if args.ses else str(args.outbox)))
     return outputs
 

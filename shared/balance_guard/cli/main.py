@@ -78,6 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
     delivery.add_argument("--ses", action="store_true", help="send through Amazon SES")
     run.add_argument("--report-json", type=Path, metavar="FILE")
     run.add_argument("--report-html", type=Path, metavar="FILE")
+    run.add_argument("--report-csv", type=Path, metavar="FILE",
+                     help="one row per account and currency, for a spreadsheet")
+    run.add_argument("--previous-report-json", type=Path, metavar="FILE",
+                     help="an earlier night's report: --report-html marks what is new since")
     run.add_argument("--concurrency", type=_positive(int), default=8, metavar="N")
     run.add_argument("--time-limit", type=_positive(float), default=120.0, metavar="MINUTES",
                      help="no Stripe request starts after this long; accounts left are "

@@ -1,12 +1,6 @@
 """What an account's email advises as a whole, beyond each finding on its own. Pure.
 
-- The one thing to do today (`today_amounts`): when something is critical, the money to
-  add to the prefunding balance now, per currency. What Stripe is already waiting for comes
-  first: a balance below zero plus refunds on hold for lack of funds (NEGATIVE_BALANCE +
-  REFUND_BLOCKED). Only when neither applies is it the shortfall of guaranteed capacity
-  (REFUND_CAPACITY_SHORT), which protects the next refund. Adding either amount to the
-  prefunding balance takes effect as soon as Stripe receives it, whatever the cause; the
-  slower fixes (a minimum balance, automatic payouts) are in the findings below it.
+- The one thing to do, per currency, is the headline (`domain/headline.py`).
 - The minimum balance to ask for (`suggested_minimum`): the refund exposure rounded up as
   MIN_BALANCE_NOT_SET suggests it, so that an email never names two targets.
 - How findings that tell one story are worded once (`plan_wording`): an emptied prefunding
@@ -20,26 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from balance_guard.domain.catalog import Context
-from balance_guard.domain.findings import CapacityShortCause, Finding, RuleCode, Severity
+from balance_guard.domain.findings import CapacityShortCause, Finding, RuleCode
 from balance_guard.domain.money import round_up_to_major_step
 from balance_guard.domain.rules import SUGGESTED_MINIMUM_STEP
-
-
-@dataclass(frozen=True)
-class TodayAmount:
-    """Money to add to one currency's prefunding balance today, and what it is for."""
-
-    currency: str
-    amount: int
-    negative: int = 0  # NEGATIVE_BALANCE: the balance below zero
-    blocked: int = 0  # REFUND_BLOCKED: refunds waiting for funds
-    blocked_refunds: int = 0  # ...how many of them
-    shortfall: int = 0  # REFUND_CAPACITY_SHORT, only when nothing is waiting
-
-    @property
-    def covers_what_is_due(self) -> bool:
-        """True when the amount pays what Stripe is waiting for (not the shortfall)."""
-        return self.negative + self.blocked > 0
 
 
 def suggested_minimum(exposure: int, currency: str) -> int | None:
@@ -52,32 +29,6 @@ def suggested_minimum(exposure: int, currency: str) -> int | None:
 
 def _int(value: object) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
-
-
-def today_amounts(findings: Sequence[Finding]) -> tuple[TodayAmount, ...]:
-    """Per currency with a critical finding, in the order the findings list them: what is
-    due now (below zero + refunds on hold), else the capacity shortfall."""
-    currencies: list[str] = []
-    for finding in findings:
-        if (finding.severity is Severity.CRITICAL and finding.currency
-                and finding.currency not in currencies):
-            currencies.append(finding.currency)
-    result = []
-    for currency in currencies:
-        mine = [f for f in findings if f.currency == currency]
-        negative = sum(_int(f.amount) for f in mine if f.code is RuleCode.NEGATIVE_BALANCE)
-        blocked = sum(_int(f.amount) for f in mine if f.code is RuleCode.REFUND_BLOCKED)
-        refunds = sum(_int(f.details.get("refunds")) for f in mine
-                      if f.code is RuleCode.REFUND_BLOCKED)
-        if negative + blocked > 0:
-            result.append(TodayAmount(currency, negative + blocked, negative=negative,
-                                      blocked=blocked, blocked_refunds=refunds))
-            continue
-        shortfall = max((_int(f.amount) for f in mine
-                         if f.code is RuleCode.REFUND_CAPACITY_SHORT), default=0)
-        if shortfall > 0:
-            result.append(TodayAmount(currency, shortfall, shortfall=shortfall))
-    return tuple(result)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from enum import StrEnum
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -56,6 +57,9 @@ class Policy(BaseModel):
     support_contact: str | None = Field(default=None, max_length=200)
     # The platform's name as its customers know it, for the emails' footers.
     platform_name: str | None = Field(default=None, max_length=80)
+    # The platform's page where a building admin reaches their Stripe account (an https
+    # address); without it, emails link to Stripe's own Express dashboard login.
+    platform_portal_url: str | None = Field(default=None, max_length=500)
     # The platform's home market: the operations digest formats money and dates for it.
     platform_country: str = "CA"
 
@@ -70,6 +74,20 @@ class Policy(BaseModel):
         if any(unicodedata.category(ch) in {"Cc", "Cf", "Zl", "Zp"} for ch in text):
             raise ValueError("must be one line of text, without control characters")
         return text or None
+
+    @field_validator("platform_portal_url", mode="before")
+    @classmethod
+    def _portal_address(cls, value: object) -> object:
+        """Blank means unset; anything but one https address with a host (a `javascript:`
+        link, a space, a line break) is refused: it becomes a button in every email."""
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        if not text:
+            return None
+        if not is_portal_address(text):
+            raise ValueError("must be one https:// address")
+        return text
 
     @field_validator("platform_country")
     @classmethod
@@ -87,6 +105,19 @@ class Policy(BaseModel):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value[:40]!r}") from None
         return value
+
+
+def is_portal_address(text: str) -> bool:
+    """True for one https address with a host, in printable ASCII without spaces or the
+    characters that end an HTML attribute: fit to become a link in every email."""
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+    except ValueError:  # e.g. an unbalanced "[" in the host
+        return False
+    return (parts.scheme == "https" and bool(host) and text.isascii()
+            and all(ch.isprintable() and not ch.isspace() and ch not in "<>\"'`\\"
+                    for ch in text))
 
 
 class AccountSettings(BaseModel):

@@ -177,6 +177,7 @@ class Notifier:
             account, decision.findings, languages=settings.locale.languages, as_of=as_of,
             docs_base_url=self.policy.docs_base_url, contact=self.contact, country=country,
             platform_name=self.policy.platform_name,
+            portal=self.policy.platform_portal_url,
         )
         if self.stop is not None and self.stop.is_set():
             notices.append(f"run interrupted ({self.stop.reason}) before this email: "

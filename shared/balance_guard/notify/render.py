@@ -6,9 +6,14 @@ language and country by `text.formatting`; the HTML goes through Jinja2 with aut
 and headers are set only through the `email` package with values stripped of line breaks.
 Account names and metadata are untrusted: they never reach a header or the HTML unescaped.
 
-An email with a critical finding and more than one block opens with one line saying what
-to do today and how much (`domain/advice.py`); findings that tell the same story are
-worded once (`advice.plan_wording`).
+The platform speaks: its name is the From's display name and opens the letter. An email
+with a critical finding opens with its headline, one paragraph per currency
+(`AccountReport.headlines`, `domain/headline.py`): the one amount to add, the one setting
+to change, and by when; every card that is part of it says so, so that no card asks for a
+figure as if alone. Buttons lead where the admin acts: the help page on adding funds and
+their Stripe account (the platform's portal, else Stripe's Express dashboard login; a link
+is never created through a Stripe write). Findings that tell the same story are worded
+once (`advice.plan_wording`).
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from babel.lists import format_list
 from babel.numbers import format_decimal
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from balance_guard.domain.advice import TodayAmount, plan_wording, suggested_minimum, today_amounts
+from balance_guard.domain.advice import plan_wording, suggested_minimum
 from balance_guard.domain.catalog import NOTES, PLACEHOLDERS, Context
 from balance_guard.domain.findings import (
     CapacityShortCause,
@@ -39,7 +44,9 @@ from balance_guard.domain.findings import (
     Severity,
     detail_date,
 )
+from balance_guard.domain.headline import Headline
 from balance_guard.domain.notification import release_dates
+from balance_guard.domain.policy import is_portal_address
 from balance_guard.notify.recipients import normalize_address, shown
 from balance_guard.notify.strings import (
     DEFAULT_CONTACT,
@@ -63,6 +70,18 @@ from balance_guard.text.formatting import babel_locale, format_day, format_money
 from balance_guard.text.typography import colon
 
 NAME_LIMIT = 80  # a building's name in the body
+PLATFORM_LIMIT = 80  # the platform's name, in the body and as the From's display name
+# Where an admin signs in to their Express dashboard when the platform has no portal page.
+STRIPE_EXPRESS_LOGIN = "https://connect.stripe.com/express_login"
+ADDING_FUNDS_PAGE = "adding-funds.html"
+# The rules whose actions can ask for money: an email of them offers the "Add funds" button.
+ADD_FUNDS_CODES = frozenset({
+    RuleCode.NEGATIVE_BALANCE, RuleCode.REFUND_BLOCKED, RuleCode.REFUND_CAPACITY_SHORT,
+    RuleCode.MIN_BALANCE_BELOW_EXPOSURE, RuleCode.PREFUND_DEPLETED,
+    RuleCode.PREFUND_BELOW_TARGET, RuleCode.PREFUND_USED,
+})
+# Warnings about the minimum balance that a headline asking for one settles.
+MINIMUM_CODES = frozenset({RuleCode.MIN_BALANCE_NOT_SET, RuleCode.MIN_BALANCE_BELOW_EXPOSURE})
 SUBJECT_NAME_LIMIT = 60  # ...and in the subject, where a phone shows about that much
 REF_HEADER = "X-Balance-Guard-Ref"
 AS_OF_HEADER = "X-Balance-Guard-As-Of"
@@ -81,6 +100,8 @@ class RenderedEmail:
     text: str
     html: str
     languages: tuple[str, ...]
+    # The From's display name (the platform's), replacing the configured sender's name.
+    sender_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -99,6 +120,7 @@ class FindingView:
     action: str
     learn_more: str
     url: str
+    part: str | None = None  # how this card's figure is part of the headline
 
 
 @dataclass(frozen=True)
@@ -112,16 +134,40 @@ class Contact:
 
 
 @dataclass(frozen=True)
-class TodayView:
+class HeadlineParagraph:
+    """One currency's headline: what to do and by when, then what it is made of."""
+
+    action: str
+    detail: str
+
+    @property
+    def text(self) -> str:
+        return f"{self.action} {self.detail}".strip()
+
+
+@dataclass(frozen=True)
+class HeadlineView:
+    """The email's first block: one paragraph per currency, then what doing it settles."""
+
     label: str
-    text: str
+    paragraphs: tuple[HeadlineParagraph, ...]
+    closing: str | None
+    urgent: bool
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    url: str
+    primary: bool
 
 
 @dataclass(frozen=True)
 class SectionView:
     lang: str
     colon: str
-    today: TodayView | None
+    headline: HeadlineView | None
+    buttons: tuple[Button, ...]
     greeting: str
     intro: str
     other_language: str | None
@@ -139,14 +185,19 @@ class SupportContact:
     address: str | None
 
 
+# Runs of white space other than the no-break ones (U+00A0, U+202F).
+_SPACES = re.compile(r"[^\S\u00a0\u202f]+")
+
+
 def clean_text(value: str, limit: int) -> str:
     """An untrusted string made safe to show on one line: control, format and line-break
     characters become spaces (no header break, no bidi trickery), runs of space collapse,
-    and the result is cut to `limit` characters."""
+    and the result is cut to `limit` characters. No-break spaces stay: French typography
+    puts them before a colon and inside « »."""
     spaced = "".join(
         " " if unicodedata.category(ch) in {"Cc", "Cf", "Zl", "Zp"} else ch for ch in value
     )
-    text = " ".join(spaced.split())
+    text = _SPACES.sub(" ", spaced).strip()
     if len(text) > limit:
         text = text[: limit - 1].rstrip() + "…"
     return text
@@ -273,10 +324,13 @@ def _first_filled(templates: Sequence[str | None], values: Mapping[str, str]) ->
 def finding_view(
     finding: Finding, language: str, *, country: str | None, docs_base_url: str,
     releases: Sequence[ReserveRelease] = (), context: Context | None = None,
+    part: str | None = None, label: str | None = None,
 ) -> FindingView:
     """One finding's block. Its summary and action name its figures; `context` rewords
-    them for the email it is in. An action that misses a value falls back to the
-    catalog's value-free one, never to a text with a gap."""
+    them for the email it is in, `part` says how it is part of the headline and `label`
+replaces the action's "What to do today" when the headline gives more time. An action
+    that misses a value falls back to the catalog's value-free one, never to a text with
+    a gap."""
     text = rule_text(finding.code, language)
     words = labels(language)
     values = placeholder_values(finding, language, country, releases)
@@ -306,10 +360,11 @@ def finding_view(
         releases=(_release_lines(finding, language, country, releases)
                   if finding.code is RuleCode.RESERVE_RELEASE_UPCOMING else ()),
         notes=_notes(finding, language, country, values),
-        action_label=strings(language)[f"do_{_urgency(finding.severity)}"],
+        action_label=label or strings(language)[f"do_{_urgency(finding.severity)}"],
         action=action,
         learn_more=words["learn_more"],
         url=help_url(finding.code, language, docs_base_url),
+        part=part,
     )
 
 
@@ -363,17 +418,23 @@ def reply_to_header(contact: str | None) -> Address | None:
 def contact_view(
     language: str, contact: str | None = DEFAULT_CONTACT, platform: str | None = None,
 ) -> Contact:
-    """The footer's "whom to contact": the support contact when the platform set one,
-    else its support team by name, else the platform's support team."""
+    """The footer's "whom to contact" for questions, and to change the recipients or the
+    language: the support contact when the platform set one, else its support team by
+    name, else the platform's support team."""
     words = strings(language)
     parsed = parse_contact(contact)
     if parsed is None:
-        name = (words["platform_contact"].format(platform=platform) if platform
-                else words["default_contact"])
-        parsed = SupportContact(name=name, address=None)
+        parsed = SupportContact(name=support_team(language, platform), address=None)
     template = words["footer_contact_address" if parsed.address else "footer_contact"]
     before, _, after = template.partition("{contact}")
     return Contact(before=before, name=parsed.name, mailto=parsed.address, after=after)
+
+
+def support_team(language: str, platform: str | None) -> str:
+    """`the support team of Boréal`, or `the platform's support team` when it is unnamed."""
+    words = strings(language)
+    return (words["platform_contact"].format(platform=platform) if platform
+            else words["default_contact"])
 
 
 def subject_for(building: str, findings: Sequence[Finding], languages: Sequence[str]) -> str:
@@ -389,41 +450,150 @@ def subject_for(building: str, findings: Sequence[Finding], languages: Sequence[
     return header_text(subject, 400)
 
 
-def today_view(
-    amounts: Sequence[TodayAmount], language: str, country: str | None,
-) -> TodayView | None:
-    """`Today: add 1 650,00 $ to your prefunding balance by bank wire. This pays what
-    Stripe is waiting for: …` — one paragraph, every currency in it."""
-    if not amounts:
+def _deadline(headline: Headline, language: str, country: str | None) -> str:
+    """`today`, or `before the next automatic payout, Friday, August 7, 2026`."""
+    words = strings(language)
+    if headline.urgent or headline.deadline != headline.next_payout:
+        return words["deadline_today"]
+    return words["deadline_payout"].format(date=format_day(headline.deadline, language, country))
+
+
+def _parts(headline: Headline, blocked_total: int, language: str,
+           country: str | None) -> str | None:
+    """What the amount to add is made of, in the order Stripe takes it."""
+    words = strings(language)
+
+    def money(value: int) -> str:
+        return format_money(value, headline.currency, language, country)
+
+    count = headline.blocked_refunds
+    how_many = "one" if count == 1 else "many" if count > 1 else "some"
+    # Part of the refunds on hold is paid by the balances on hand: the rest is named.
+    blocked_part = "rest" if 0 < blocked_total != headline.blocked else how_many
+    parts = [(headline.negative, "negative", "negative"),
+             (headline.blocked, f"blocked_{blocked_part}", f"blocked_{how_many}"),
+             (headline.shortfall, "shortfall", "shortfall")]
+    present = [part for part in parts if part[0] > 0]
+    if not present:
+        return None
+    if len(present) == 1:
+        return words[f"only_{present[0][2]}"].format(count=count)
+    items = [words[f"part_{key}"].format(amount=money(amount), count=count)
+             for amount, key, _ in present]
+    return words["headline_parts"].format(
+        parts=format_list(items, locale=babel_locale(language, country)))
+
+
+def headline_paragraph(
+    headline: Headline, language: str, country: str | None, platform: str | None,
+    blocked_total: int = 0,
+) -> HeadlineParagraph:
+    """One currency's headline: what to do, by when, what the amount is made of, and where
+    it helps, what the next automatic payout does. `blocked_total` is the refunds on hold
+    the email's cards name, to tell the headline's part of them from all of them."""
+    words = strings(language)
+    values = {
+        "amount": format_money(headline.add, headline.currency, language, country),
+        "minimum": format_money(headline.minimum or 0, headline.currency, language, country),
+        "funding_method": funding_method(country, language),
+        "support": support_team(language, platform),
+        "deadline": _deadline(headline, language, country),
+    }
+    key = ("headline_both" if headline.add > 0 and headline.minimum is not None
+           else "headline_add" if headline.add > 0 else "headline_minimum")
+    action = words[key].format_map(values)
+    sentences = []
+    if headline.add > 0 and (parts := _parts(headline, blocked_total, language, country)):
+        sentences.append(parts)
+    payout = (format_day(headline.next_payout, language, country)
+              if headline.next_payout is not None else None)
+    if headline.minimum is not None and headline.add == 0:
+        sentences.append(words["minimum_no_wire"])
+    elif payout and headline.urgent and headline.minimum is not None:
+        sentences.append(words["payout_takes_balance"].format(date=payout))
+    elif payout and headline.urgent and headline.shortfall > 0:
+        sentences.append(words["payout_keeps_prefunding"].format(date=payout))
+    return HeadlineParagraph(action=action, detail=" ".join(sentences))
+
+
+def headline_view(
+    headlines: Sequence[Headline], findings: Sequence[Finding], language: str,
+    country: str | None, platform: str | None, *, settles_all: bool = True,
+) -> HeadlineView | None:
+    """The email's first block, or None when no headline asks anything. `settles_all`:
+    every critical card's currency has a headline, so doing them settles every one."""
+    if not headlines:
+        return None
+    paragraphs = tuple(headline_paragraph(h, language, country, platform,
+                                          _blocked_total(findings, h.currency))
+                       for h in headlines)
+    return HeadlineView(label=strings(language)["headline_label"], paragraphs=paragraphs,
+                        closing=strings(language)["headline_settles"] if settles_all else None,
+                        urgent=any(h.urgent for h in headlines))
+
+
+def _blocked_total(findings: Sequence[Finding], currency: str) -> int:
+    return sum(f.amount or 0 for f in findings
+               if f.code is RuleCode.REFUND_BLOCKED and f.currency == currency)
+
+
+def card_part(
+    finding: Finding, headline: Headline | None, language: str, country: str | None,
+) -> str | None:
+    """How a card's figure is part of its currency's headline: `This $450.00 is part of the
+    $3,500.00 to add today.` when the figure is one part of the amount, `Included in …`
+    when the headline settles the card some other way; None when it is not part of it."""
+    if headline is None:
         return None
     words = strings(language)
-    locale = babel_locale(language, country)
+    figures = {RuleCode.NEGATIVE_BALANCE: headline.negative,
+               RuleCode.REFUND_BLOCKED: headline.blocked,
+               RuleCode.REFUND_CAPACITY_SHORT: headline.shortfall}
+    critical = finding.severity is Severity.CRITICAL
+    part = figures.get(finding.code, 0) if critical else 0
+    if 0 < part < headline.add and finding.amount == part:
+        return words["card_part"].format(
+            amount=format_money(part, headline.currency, language, country),
+            total=format_money(headline.add, headline.currency, language, country),
+            deadline=_deadline(headline, language, country))
+    minimum_card = finding.code in MINIMUM_CODES or (
+        critical and finding.code is RuleCode.REFUND_CAPACITY_SHORT and headline.add == 0)
+    if minimum_card and headline.minimum is not None:
+        return words["card_minimum"].format(
+            minimum=format_money(headline.minimum, headline.currency, language, country))
+    return words["card_included"] if critical else None
 
-    def money(value: int, currency: str) -> str:
-        return format_money(value, currency, language, country)
 
-    totals = [money(a.amount, a.currency) for a in amounts]
-    add = words["today_add" if len(amounts) == 1 else "today_add_several"].format(
-        amounts=format_list(totals, locale=locale),
-        funding_method=funding_method(country, language))
-    sentences = [add]
-    for item, total in zip(amounts, totals, strict=True):
-        subject = words["today_this"] if len(amounts) == 1 else total
-        if item.covers_what_is_due:
-            parts = []
-            if item.negative:
-                parts.append(words["today_negative"].format(
-                    amount=money(item.negative, item.currency)))
-            if item.blocked:
-                key = "today_blocked_many" if item.blocked_refunds > 1 else "today_blocked_one"
-                parts.append(words[key].format(amount=money(item.blocked, item.currency),
-                                               count=item.blocked_refunds))
-            sentences.append(words["today_due"].format(
-                subject=subject, parts=format_list(parts, locale=locale)))
-        else:
-            sentences.append(words["today_shortfall"].format(subject=subject))
-    sentences.append(words["today_rest"])
-    return TodayView(label=words["today_label"], text=" ".join(sentences))
+def action_label(
+    finding: Finding, headline: Headline | None, language: str, country: str | None,
+) -> str | None:
+    """`What to do by Friday, August 7, 2026` on a critical card whose headline can wait
+    for the next automatic payout, so the card does not say "today" against it."""
+    if (headline is None or finding.severity is not Severity.CRITICAL
+            or _deadline(headline, language, country) == strings(language)["deadline_today"]):
+        return None
+    return strings(language)["do_by"].format(
+        date=format_day(headline.deadline, language, country))
+
+
+def portal_url(url: str | None) -> str:
+    """Where "Open my Stripe account" leads: the platform's portal page when it set an
+    https one (`Policy.platform_portal_url` checks it; checked again, as it becomes a
+    link), else Stripe's Express dashboard login."""
+    return url if url and is_portal_address(url) else STRIPE_EXPRESS_LOGIN
+
+
+def buttons(
+    language: str, docs_base_url: str, portal: str, *, add_funds: bool,
+) -> tuple[Button, ...]:
+    words = strings(language)
+    found = []
+    if add_funds:
+        found.append(Button(
+            label=words["button_add_funds"], primary=True,
+            url=f"{docs_base_url.rstrip('/')}/{language}/{ADDING_FUNDS_PAGE}"))
+    found.append(Button(label=words["button_stripe"], url=portal, primary=not add_funds))
+    return tuple(found)
 
 
 def render_account_email(
@@ -436,21 +606,29 @@ def render_account_email(
     contact: str | None = DEFAULT_CONTACT,
     country: str | None = None,
     platform_name: str | None = None,
+    portal: str | None = None,
 ) -> RenderedEmail:
     """The email listing `findings` (worst first) for one account, in its languages.
 
     `contact` is whom to write to (`Policy.support_contact`: `Name <address>`, an address
-    or a name); `platform_name` names the platform in the footer.
+    or a name); `platform_name` names the platform as the sender, in the first sentence
+    and in the footer; `portal` is its page leading to the admin's Stripe account
+    (`Policy.platform_portal_url`).
     """
     if not findings:
         raise ValueError("an email needs at least one finding")
     building = clean_text(account.name, NAME_LIMIT) or clean_text(account.account_id, 60)
-    platform = clean_text(platform_name or "", 80) or None
+    platform = clean_text(platform_name or "", PLATFORM_LIMIT) or None
     wording = plan_wording(findings)
     shown_findings = [(f, wording.contexts.get(i)) for i, f in enumerate(findings)
                       if i not in wording.hidden]
-    critical = any(f.severity is Severity.CRITICAL for f, _ in shown_findings)
-    amounts = today_amounts(findings) if critical and len(shown_findings) > 1 else ()
+    # A currency's headline leads when one of the email's cards in it is critical.
+    critical_in = {f.currency for f, _ in shown_findings if f.severity is Severity.CRITICAL}
+    headlines = [h for h in account.headlines if h.asks_anything and h.currency in critical_in]
+    by_currency = {h.currency: h for h in headlines}
+    add_funds = (any(h.add > 0 for h in headlines) if headlines
+                 else any(f.code in ADD_FUNDS_CODES for f, _ in shown_findings))
+    stripe_account = portal_url(portal)
     sections = []
     for index, lang in enumerate(languages):
         words = strings(lang)
@@ -458,15 +636,22 @@ def render_account_email(
         sections.append(SectionView(
             lang=lang,
             colon=colon(lang),
-            today=today_view(amounts, lang, country),
+            headline=headline_view(headlines, findings, lang, country, platform,
+                                   settles_all=critical_in <= by_currency.keys()),
+            buttons=buttons(lang, docs_base_url, stripe_account, add_funds=add_funds),
             greeting=words["greeting"],
-            intro=words["intro"].format(building=building,
+            intro=words["intro"].format(platform=platform or "Balance Guard",
+                                        building=building,
                                         date=format_day(as_of, lang, country)),
             other_language=(other_language_banner(lang, languages[1]) if others and index == 0
                             else None),
             findings=tuple(
                 finding_view(f, lang, country=country, docs_base_url=docs_base_url,
-                             releases=account.reserve_releases, context=context)
+                             releases=account.reserve_releases, context=context,
+                             part=card_part(f, by_currency.get(f.currency or ""), lang,
+                                            country),
+                             label=action_label(f, by_currency.get(f.currency or ""), lang,
+                                                country))
                 for f, context in shown_findings
             ),
             footer_why=words["footer_why"].format(building=building,
@@ -476,8 +661,8 @@ def render_account_email(
         ))
     subject = subject_for(building, [f for f, _ in shown_findings], languages)
     first = sections[0]
-    preheader = (f"{first.today.label}{first.colon}{first.today.text}" if first.today
-                 else first.findings[0].summary)
+    preheader = (f"{first.headline.label}{first.colon}{first.headline.paragraphs[0].text}"
+                 if first.headline else first.findings[0].summary)
     context = {"subject": subject, "sections": sections, "lang": languages[0],
                "preheader": preheader}
     env = environment()
@@ -486,11 +671,13 @@ def render_account_email(
         text=env.get_template("account.txt.j2").render(context),
         html=env.get_template("account.html.j2").render(context),
         languages=tuple(languages),
+        sender_name=platform,
     )
 
 
-def sender_header(sender: str) -> Address:
-    """The configured From, parsed and rebuilt so nothing but a name and address remains.
+def sender_header(sender: str, display_name: str | None = None) -> Address:
+    """The configured From, parsed and rebuilt so nothing but a name and address remains;
+    `display_name` (the platform's name) replaces the configured name when given.
 
     Parsed with our own patterns, not `email.utils.parseaddr`, whose answer for odd input
     changed in Python 3.13 (strict by default): the Lambda runtime and this machine must
@@ -503,7 +690,8 @@ def sender_header(sender: str) -> Address:
     user, at, domain = address.rpartition("@")
     if not at or not user or "." not in domain:
         raise ValueError(f"not a sender address: {clean_text(sender, 60)!r}")
-    return Address(display_name=header_text(name, 80), username=user, domain=domain)
+    shown_name = header_text(display_name or "", PLATFORM_LIMIT) or header_text(name, 80)
+    return Address(display_name=shown_name, username=user, domain=domain)
 
 
 def safe_ref(value: str) -> str:
@@ -530,9 +718,10 @@ def build_message(
 
     `to` must hold addresses already validated by `recipients`; each becomes an `Address`
     object, so a stray comma or line break cannot add a recipient or a header. `reply_to`
-    comes from `reply_to_header`, which validated it.
+    comes from `reply_to_header`, which validated it. The From keeps `sender`'s address,
+    under the platform's name when the email carries one (`RenderedEmail.sender_name`).
     """
-    from_address = sender_header(sender)
+    from_address = sender_header(sender, rendered.sender_name)
     message = EmailMessage()
     message["From"] = from_address
     message["To"] = [Address(addr_spec=clean_text(a, 320)) for a in to]
