@@ -25,6 +25,7 @@ French and no typography of its own.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -60,8 +61,11 @@ from balance_guard.text.formatting import format_long_day, format_money, format_
 from balance_guard.text.i18n import N_, gettext, language_of, words
 from balance_guard.text.typography import colon, french
 
-# The worked examples are in US dollars, for a US business.
+# The worked examples are in US dollars, for a US business (its bank holidays), read by the
+# platform's buildings: money is marked as their home market reads it (`US$24.20`,
+# `24,20 $ US` on a Canadian platform, the default), the country `PLATFORM_COUNTRY` names.
 EXAMPLE_COUNTRY = "US"
+READER_COUNTRY = (os.environ.get("PLATFORM_COUNTRY") or "CA").strip().upper()
 SITE_TITLE = N_("Balance Guard help")
 # Words of the page frame that Sphinx's own catalogs leave in English (the search field's
 # placeholder is hard-coded, and Sphinx translates "Go" as "Go").
@@ -298,14 +302,14 @@ class ReserveExampleDirective(_CatalogDirective):
 
     # -- formatting, in the build's language, for the example's US business ----------------
     def _money(self, amount: int, currency: str = "usd") -> str:
-        return format_money(amount, currency, self.lang, EXAMPLE_COUNTRY)
+        return format_money(amount, currency, self.lang, READER_COUNTRY)
 
     def _date(self, day: date) -> str:
         """`August 1, 2026`; `1er août 2026`."""
-        return format_long_day(day, self.lang, EXAMPLE_COUNTRY)
+        return format_long_day(day, self.lang, READER_COUNTRY)
 
     def _percent(self, percent: Decimal) -> str:
-        return format_percent(percent, self.lang, EXAMPLE_COUNTRY)
+        return format_percent(percent, self.lang, READER_COUNTRY)
 
     def _sentence(self, key: str, **values: str) -> str:
         return gettext(TERMS_SENTENCES[key], self.lang).format(**values)
@@ -342,7 +346,7 @@ class ReserveExampleDirective(_CatalogDirective):
         arrivals = {
             release.release_date: arrives
             for release, _paid, arrives in release_schedule(
-                releases_from_movements(movements), PayoutSchedule(), "US")
+                releases_from_movements(movements), PayoutSchedule(), EXAMPLE_COUNTRY)
         }
         rows: list[tuple[str, str, str, str, str, str]] = []
         in_reserve = 0

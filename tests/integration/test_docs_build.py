@@ -113,7 +113,7 @@ def test_cause_labels_exist_in_both_languages_and_differ() -> None:
         labels = [cause_label(cause, language) for cause in CapacityShortCause]
         assert len(set(labels)) == len(labels)
         assert all("_" not in label for label in labels)
-    assert cause_label(CapacityShortCause.MANUAL_PAYOUTS, "fr").startswith("Versements")
+    assert cause_label(CapacityShortCause.MANUAL_PAYOUTS, "fr").startswith("Virements")
 
 
 def test_switcher_links_every_page_to_itself_in_the_other_language(
@@ -182,12 +182,12 @@ def test_reserve_examples_show_the_engine_figures_in_french(site: dict[str, Path
         formatted = format_currency(Decimal(figure), "USD", locale="fr_CA")
         assert formatted in html, formatted
     assert "24,20\xa0$\xa0US" in html
-    assert "31 août 2026" in html
-    assert "1er août 2026" in html
+    assert "31\xa0août 2026" in html
+    assert "1er\xa0août 2026" in html
     assert ">1 août 2026<" not in html
     assert "Terms:" not in html
     assert "<p>Conditions\xa0: 25\xa0% du montant net de chaque paiement reçu jusqu’au " \
-        "30 août 2026, le tout débloqué le 31 août 2026.</p>" in html
+        "30\xa0août 2026, le tout débloqué le 31\xa0août 2026.</p>" in html
     assert "jusqu’au 1er septembre 2026" not in html  # (a fixed reserve ends on the 31st)
 
 
@@ -261,7 +261,7 @@ def test_french_pages_follow_the_french_typography(site: dict[str, Path]) -> Non
     assert '<span class="pre">::1</span></code>' in guide
     rules = page(site, "fr", "rules")
     assert "<li><p><strong>Critique</strong>\xa0: un remboursement" in rules
-    assert "page d’aide «\xa0Ajouter des fonds pour les remboursements et les litiges\xa0»" \
+    assert "page d’aide «\xa0Ajouter des fonds pour les remboursements et les différends\xa0»" \
         in rules
     # A bare URL stays as written.
     assert ">https://connect.stripe.com/express_login</a>" in page(site, "fr", "adding-funds")

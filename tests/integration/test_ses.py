@@ -102,7 +102,7 @@ def test_sends_the_raw_multipart_message_through_ses(ses: Any) -> None:
     parsed = message_from_string(sent.raw_data, policy=policy.default)
     assert isinstance(parsed, EmailMessage)
     assert parsed["Subject"] == (
-        "Les Tours du Parc : Votre solde Stripe est négatif / Your Stripe balance is below zero")
+        "Les Tours du Parc\xa0: Votre solde Stripe est négatif / Your Stripe balance is below zero")
     assert parsed["From"] == SENDER
     text = parsed.get_body(preferencelist=("plain",))
     html = parsed.get_body(preferencelist=("html",))
@@ -208,5 +208,5 @@ def test_the_reply_to_travels_in_the_raw_message_and_adds_no_recipient(
     assert parsed["Reply-To"] == support
     text = parsed.get_body(preferencelist=("plain",))
     assert text is not None
-    assert "Écrivez à Boréal Gestion immobilière support (support@boreal-gestion.example)" in (
+    assert "écrivez à Boréal Gestion immobilière support (support@boreal-gestion.example)" in (
         text.get_content())

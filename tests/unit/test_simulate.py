@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
+import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -32,6 +34,27 @@ TRANSFER = ["--csv", str(SOURCE_CSV), "--type", "balance-transfer", "--percent",
             "--release-date", "2026-08-30", "--balance", "100000.00"]
 
 
+class Terminal(io.StringIO):
+    """Standard input as a person at a terminal has it: nothing piped in."""
+
+    def isatty(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> str:
+        raise AssertionError("a terminal's input must not be read")
+
+
+@pytest.fixture(autouse=True)
+def _at_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "stdin", Terminal())
+
+
+@pytest.fixture
+def us_platform(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A platform in the United States: its operators read USD as `$`."""
+    monkeypatch.setenv("PLATFORM_COUNTRY", "US")
+
+
 def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = main(list(argv))
     out, err = capsys.readouterr()
@@ -45,6 +68,7 @@ def source_total() -> int:
 
 # --- English and French timelines ---------------------------------------------------------
 
+@pytest.mark.usefixtures("us_platform")
 def test_fixed_reserve_timeline_in_english(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run_cli(capsys, *FIXED, "--locale", "en")
     assert (code, err) == (0, "")
@@ -64,19 +88,19 @@ def test_fixed_reserve_timeline_in_french(capsys: pytest.CaptureFixture[str]) ->
     code, out, _ = run_cli(capsys, *FIXED, "--locale", "fr")
     assert code == 0
     assert f"Réserve fixe de 25{NBSP}% sur le montant net" in out
-    # Amounts as the emails write them (balance_guard.text.formatting): USD in French reads
-    # "48,47 $ US" for a US account too.
+    # Amounts for a reader on the (Canadian) platform, as its digest writes them: USD is
+    # marked, "48,47 $ US", even for a US account.
     assert (f"  Mis en réserve{NBSP}: 48,47{NBSP}${NBSP}US "
             f"(en réserve{NBSP}: 72,67{NBSP}${NBSP}US)\n") in out
-    assert "31 août 2026\n" in out
-    assert "    Versé le 31 août 2026, à la banque le 2 septembre 2026\n" in out
-    # The first of the month is an ordinal in French.
-    assert out.splitlines()[3] == "1er août 2026"
-    # Payouts are "versements" (a "virement" is a bank wire), in a named country.
-    assert (f"Versements{NBSP}: quotidiens, les jours ouvrables des banques (États-Unis)"
-            "; un versement arrive à la banque 2 jours ouvrables après son envoi.\n"
+    assert f"31{NBSP}août 2026\n" in out
+    assert (f"    Viré le 31{NBSP}août 2026, à la banque le 2{NBSP}septembre 2026\n"
             ) in out
-    assert "irement" not in out
+    # The first of the month is an ordinal in French.
+    assert out.splitlines()[3] == f"1er{NBSP}août 2026"
+    # Payouts are "virements", as on Stripe's French dashboard, in a named country.
+    assert (f"Virements{NBSP}: quotidiens, les jours ouvrables des banques (États-Unis)"
+            "; un virement arrive à la banque 2 jours ouvrables après son envoi.\n"
+            ) in out
     assert "(US)" not in out
 
 
@@ -107,8 +131,9 @@ def test_balance_transfer_in_french_canada(capsys: pytest.CaptureFixture[str]) -
     # Babel's convention: USD in fr-CA is written 25 072,67 $ US.
     assert formatted == f"25{NBSP}072,67{NBSP}${NBSP}US"
     assert f"  Débloqué{NBSP}: {formatted} (en réserve{NBSP}: 0,00{NBSP}${NBSP}US)\n" in out
-    assert "transféré le 1er août 2026" in out
-    assert "    Versé le 31 août 2026, à la banque le 2 septembre 2026\n" in out
+    assert f"transféré le 1er{NBSP}août 2026" in out
+    assert (f"    Viré le 31{NBSP}août 2026, à la banque le 2{NBSP}septembre 2026\n"
+            ) in out
     assert "les jours ouvrables des banques (Canada)" in out
     assert "(CA)" not in out
 
@@ -139,8 +164,8 @@ def test_manual_payouts_in_both_languages(capsys: pytest.CaptureFixture[str]) ->
     _, out_fr, _ = run_cli(capsys, *FIXED, "--schedule", "manual", "--locale", "fr")
     assert "Payouts: manual." in out_en
     assert "    Available for a manual payout\n" in out_en
-    assert f"Versements{NBSP}: manuels." in out_fr
-    assert "    Disponible pour un versement manuel\n" in out_fr
+    assert f"Virements{NBSP}: manuels." in out_fr
+    assert "    Disponible pour un virement manuel\n" in out_fr
 
 
 def test_weekly_schedule_is_named_in_the_readers_language(
@@ -154,7 +179,8 @@ def test_weekly_schedule_is_named_in_the_readers_language(
         in out_en
     assert "Paid out on September 1, 2026, at the bank on September 3, 2026" in out_en
     assert "hebdomadaires, le mardi et le vendredi," in out_fr
-    assert "Versé le 1er septembre 2026, à la banque le 3 septembre 2026" in out_fr
+    assert (f"Viré le 1er{NBSP}septembre 2026, à la banque le 3{NBSP}septembre 2026"
+            in out_fr)
 
 
 def test_monthly_days_in_french_read_le_1er(capsys: pytest.CaptureFixture[str]) -> None:
@@ -163,7 +189,7 @@ def test_monthly_days_in_french_read_le_1er(capsys: pytest.CaptureFixture[str]) 
                            "--locale", "fr")
     assert "Payouts: monthly on day 1 and 15 (or the month's last day)" in out_en
     assert "mensuels, le 1er et le 15 du mois (ou le dernier jour du mois)" in out_fr
-    assert "Versé le 1er septembre 2026" in out_fr
+    assert f"Viré le 1er{NBSP}septembre 2026" in out_fr
 
 
 def test_unknown_country_says_holidays_are_not_skipped(
@@ -248,7 +274,8 @@ def test_zero_decimal_currency_rows(tmp_path: Path, capsys: pytest.CaptureFixtur
         ("date,gross\n2026-08-01,-5\n", "line 2: '-5' is not an amount of zero or more"),
         ("date,gross\n2026-08-01,1.001\n", "more decimals than USD allows"),
         ("date,gross\n2026-08-01,\n", "the gross amount is missing"),
-        ("date,gross,currency\n2026-08-01,1,dollars\n", "not a currency code"),
+        ("date,gross,currency\n2026-08-01,1,dollars\n",
+         "line 2: 'dollars' is not an ISO 4217 currency code (like cad, usd or eur)"),
         ("date,gross,fee\n2026-08-01,1,lots\n", "'lots' is not an amount"),
     ],
 )
@@ -282,7 +309,8 @@ def test_unreadable_files_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[s
         (["--type", "balance-transfer", "--percent", "25", "--release-date", "2026-08-30"],
          "needs --balance"),
         (["--type", "balance-transfer", "--percent", "25", "--release-date", "2026-08-30",
-          "--balance", "100"], "needs --transfer-date or a CSV"),
+          "--balance", "100"], "a balance transfer needs --transfer-date or payments: give "
+         "a CSV file with --csv FILE"),
         (["--type", "rolling", "--percent", "25", "--window-days", "0"], "at least one day"),
         (["--type", "fixed", "--percent", "25", "--release-date", "2026-08-30",
           "--window-days", "30"], "no rolling window"),

@@ -1,37 +1,49 @@
 """`balance-guard reserve-simulate`: what a reserve would hold and give back, day by day.
 
-It reads payments from a CSV file, applies reserve terms with the same engine the nightly
-check and the help site use (`domain.reserves`), and prints when money is held, when it
-is released, which payout carries it and when that payout reaches the bank, in French or
-English: its words come from the gettext catalog (`text.i18n`), its amounts, dates and
-percents from `text.formatting`, as in the emails. Exit codes follow the CLI contract:
-0 done, 2 bad input (one clear line).
+It reads payments from a CSV file or standard input, applies reserve terms with the same
+engine the nightly check and the help site use (`domain.reserves`), and prints when money
+is held, when it is released, which payout carries it and when that payout reaches the
+bank, in French or English: its words come from the gettext catalog (`text.i18n`), its
+amounts, dates and percents from `text.formatting`, for a reader in the platform's country
+(`PLATFORM_COUNTRY`, as the digest and the report): on a Canadian platform CAD reads `$`
+and USD `US$`. Exit codes follow the CLI contract: 0 done, 2 bad input (one clear line).
+May import the domain, `text`, `config` (the platform's country) and Babel.
 
-CSV columns (header row required, any order, other columns ignored):
-`date` (YYYY-MM-DD), `gross` or `amount` (major units, `100.00`), optional `fee` (major
-units like `3.20`, or a rule like `2.9%+30` whose fixed part is in minor units; empty:
-`--fee-rule`), optional `currency` (empty: `--currency`).
+CSV columns (header row required, any order, other columns ignored; French names too):
+`date` (YYYY-MM-DD; with `--locale fr` also DD/MM/YYYY), `gross` or `amount` (`brut`,
+`montant`: major units, `100.00`; with `--locale fr` also `1 234,56`), optional `fee`
+(`frais`: major units like `3.20`, or a rule like `2.9%+30` whose fixed part is in minor
+units; empty: `--fee-rule`), optional `currency` (`devise`: an ISO 4217 code; empty:
+`--currency`). Spreadsheets' CSV is read as saved: `,`, `;` or tab separators (from the
+header line, or Excel's `sep=;` line), UTF-8 with or without a BOM, UTF-16 ("Unicode
+text") or Windows-1252.
 """
 
 from __future__ import annotations
 
 import argparse
+import codecs
 import csv
+import io
 import json
 import re
 import sys
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation, localcontext
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from babel import Locale
+from babel.core import get_global
 from babel.dates import get_day_names
 from babel.lists import format_list
 
+from balance_guard.config import ConfigError, load_policy
 from balance_guard.domain.money import (
     ABSURD_AMOUNT,
     CurrencyError,
@@ -96,77 +108,313 @@ def parse_fee_rule(text: str) -> FeeRule | None:
     return FeeRule(Decimal(match["percent"]), int(match["fixed"] or 0))
 
 
-def parse_major(text: str, currency: str) -> int:
-    """A non-negative amount in major units (`100.00`) as minor units of the currency."""
+# Column names a header may use, English then French, each group's first found cell wins.
+_DATE_COLUMNS = ("date",)
+_GROSS_COLUMNS = ("gross", "amount", "brut", "montant", "montant brut")
+_FEE_COLUMNS = ("fee", "frais")
+_CURRENCY_COLUMNS = ("currency", "devise", "monnaie")
+_SEPARATORS = (";", ",", "\t")
+# Excel writes `sep=;` as a first line when asked to, to say which separator follows.
+_SEP_LINE = re.compile(r'^\s*"?sep=(?P<sep>[;,\t])"?\s*$', re.IGNORECASE)
+# Thousands separators of French amounts: a space, a no-break space (Excel, LibreOffice),
+# a narrow no-break space (CLDR's French) or a thin space.
+_FRENCH_GROUP = " \u00a0\u202f\u2009"
+_GROUPED = {
+    "fr": re.compile(rf"\d{{1,3}}(?:[{_FRENCH_GROUP}]\d{{3}})+(?:[,.]\d*)?"),
+    "en": re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d*)?"),
+}
+_EXAMPLE_AMOUNT = {"fr": "1 234,56", "en": "1,234.56"}
+_FRENCH_DATE = re.compile(r"(?P<day>\d{1,2})/(?P<month>\d{1,2})/(?P<year>\d{4})")
+
+
+def _quoted(text: str) -> str:
+    """A cell as the reader typed it, in quotes: `'1 234,56'`, its no-break spaces kept as
+    spaces rather than written `\\xa0`; control characters escaped; at most 20 characters."""
+    shown = "".join(char if char.isprintable() else
+                    " " if char in _FRENCH_GROUP else repr(char)[1:-1] for char in text[:20])
+    return f"'{shown}'"
+
+
+def _decimal(text: str, language: str) -> Decimal:
+    """`1 234,56` (with `--locale fr`), `1,234.56` or `1234.56` as a Decimal; a spreadsheet
+    writes amounts with the separators of its own language."""
+    language = "fr" if language == "fr" else "en"
+    sign, digits = ("-", text[1:].strip()) if text[:1] in "-\u2212" else ("", text)
+    if _GROUPED[language].fullmatch(digits):
+        digits = (re.sub(f"[{_FRENCH_GROUP}]", "", digits) if language == "fr"
+                  else digits.replace(",", ""))
+    if language == "fr" and "." not in digits:
+        digits = digits.replace(",", ".", 1)
+    hint = "" if language == "fr" else " (amounts like 1 234,56 need --locale fr)"
+    if any(char.isspace() or char in ",_" for char in digits):  # Decimal reads 1_000
+        raise SimulationInputError(
+            f"{_quoted(text)} is not an amount like {_EXAMPLE_AMOUNT[language]}{hint}")
     try:
-        value = Decimal(text.strip())
+        if len(digits) > 40:  # no amount has that many digits; Decimal would read them all
+            raise InvalidOperation
+        return Decimal(sign + digits)
     except InvalidOperation:
-        raise SimulationInputError(f"{text.strip()[:20]!r} is not an amount like 100.00") from None
+        raise SimulationInputError(
+            f"{_quoted(text)} is not an amount like {_EXAMPLE_AMOUNT[language]}") from None
+
+
+def parse_major(text: str, currency: str, language: str = "en") -> int:
+    """A non-negative amount in major units (`100.00`; `1 234,56` in French) as minor units
+    of the currency."""
+    text = text.strip()
+    value = _decimal(text, language)
     if not value.is_finite() or value < 0:
-        raise SimulationInputError(f"{text.strip()[:20]!r} is not an amount of zero or more")
-    minor = value.scaleb(exponent(currency))
+        raise SimulationInputError(f"{_quoted(text)} is not an amount of zero or more")
+    # Exponents as large as 1e999999999 are valid Decimals: sort them out before any
+    # arithmetic, which is then exact (a precision beyond any digits that get this far).
+    if value and value.adjusted() >= 18:
+        raise SimulationInputError(f"{_quoted(text)} is too large to be an amount")
+    if value and value.adjusted() < -18:
+        raise SimulationInputError(
+            f"{_quoted(text)} has more decimals than {currency.upper()} allows")
+    with localcontext(Context(prec=80)):
+        minor = value.scaleb(exponent(currency))
     if minor != minor.to_integral_value():
         raise SimulationInputError(
-            f"{text.strip()[:20]!r} has more decimals than {currency.upper()} allows")
+            f"{_quoted(text)} has more decimals than {currency.upper()} allows")
     if minor >= ABSURD_AMOUNT:
-        raise SimulationInputError(f"{text.strip()[:20]!r} is too large to be an amount")
+        raise SimulationInputError(f"{_quoted(text)} is too large to be an amount")
     return int(minor)
 
 
-def _cell(row: Mapping[str, str], *names: str) -> str:
-    for name in names:
-        value = row.get(name)
-        if value is not None and value.strip():
-            return value.strip()
-    return ""
-
-
-def _transaction(row: Mapping[str, str], currency: str, fee_rule: FeeRule) -> Transaction:
-    raw_day = _cell(row, "date")
+def parse_day(text: str, language: str = "en") -> date:
+    """`2026-08-01`; in French also `01/08/2026`, the day first as a French spreadsheet
+    writes it."""
+    text = text.strip()
     try:
-        day = date.fromisoformat(raw_day)
+        return date.fromisoformat(text)
     except ValueError:
-        raise SimulationInputError(f"{raw_day[:20]!r} is not a date (YYYY-MM-DD)") from None
+        pass
+    match = _FRENCH_DATE.fullmatch(text) if language == "fr" else None
+    if match is not None:
+        try:
+            return date(int(match["year"]), int(match["month"]), int(match["day"]))
+        except ValueError:
+            pass
+    shapes = "YYYY-MM-DD or DD/MM/YYYY" if language == "fr" else "YYYY-MM-DD"
+    raise SimulationInputError(f"{_quoted(text)} is not a date ({shapes})")
+
+
+# CLDR lists the currencies of groupings of countries too (the euro area, the United
+# Nations): none of them is an account's country.
+_NOT_COUNTRIES = frozenset({"EU", "EZ", "QO", "UN", "ZZ"})
+
+
+@lru_cache(maxsize=1)
+def _currency_users() -> dict[str, frozenset[str]]:
+    """ISO 4217 code -> the countries that use or used it as legal tender (CLDR, through
+    Babel). Codes of no country's money (XXX, XTS, XAU, funds) are not in it."""
+    users: dict[str, set[str]] = defaultdict(set)
+    for territory, history in get_global("territory_currencies").items():
+        for code, _start, _end, tender in history:
+            if tender and territory not in _NOT_COUNTRIES:
+                users[code].add(territory)
+    return {code: frozenset(found) for code, found in users.items()}
+
+
+def checked_currency(code: str) -> str:
+    """A currency code as Stripe writes it (`cad`); SimulationInputError unless it is an
+    ISO 4217 code of some country's money (`xyz`, `dollars` and `xxx` are refused)."""
     try:
-        cur = normalize_currency(_cell(row, "currency") or currency)
-    except CurrencyError as error:
-        raise SimulationInputError(str(error)) from None
-    gross_text = _cell(row, "gross", "amount")
+        currency = normalize_currency(code)
+    except CurrencyError:
+        currency = ""
+    if currency.upper() not in _currency_users():
+        raise SimulationInputError(f"{_quoted(code.strip())} is not an ISO 4217 currency code "
+                                   "(like cad, usd or eur)")
+    return currency
+
+
+def currency_home(currency: str) -> str | None:
+    """The country a currency is the money of (`cad` -> CA, `usd` -> US, `chf` -> CH), or
+    None when several countries share it and none is named by its code (`eur`, `xof`)."""
+    users = _currency_users().get(currency.upper(), frozenset())
+    if currency[:2].upper() in users:
+        return currency[:2].upper()
+    return next(iter(users)) if len(users) == 1 else None
+
+
+@dataclass(frozen=True)
+class PaymentRow:
+    """One row of the payments file, as written, with its line number."""
+
+    line: int
+    cells: Mapping[str, str]
+
+    def cell(self, *names: str) -> str:
+        for name in names:
+            value = self.cells.get(name)
+            if value is not None and value.strip():
+                return value.strip()
+        return ""
+
+
+@dataclass(frozen=True)
+class PaymentsFile:
+    """The payment rows of a CSV file, and the name errors call it by."""
+
+    name: str
+    rows: tuple[PaymentRow, ...]
+
+    def currencies(self) -> list[str]:
+        """The currencies its rows name, checked, in order of first appearance."""
+        found: list[str] = []
+        for row in self.rows:
+            raw = row.cell(*_CURRENCY_COLUMNS)
+            if raw:
+                with self._line(row):
+                    currency = checked_currency(raw)
+                if currency not in found:
+                    found.append(currency)
+        return found
+
+    def transactions(self, currency: str, fee_rule: FeeRule,
+                     language: str) -> list[Transaction]:
+        transactions: list[Transaction] = []
+        for row in self.rows:
+            with self._line(row):
+                transactions.append(_transaction(row, currency, fee_rule, language))
+        return transactions
+
+    @contextmanager
+    def _line(self, row: PaymentRow) -> Iterator[None]:
+        """Name the file and the line of a problem in the row (a spreadsheet's row number)."""
+        try:
+            yield
+        except SimulationInputError as error:
+            raise SimulationInputError(f"{self.name} line {row.line}: {error}") from None
+
+
+def _transaction(row: PaymentRow, currency: str, fee_rule: FeeRule,
+                 language: str) -> Transaction:
+    raw_day = row.cell(*_DATE_COLUMNS)
+    if not raw_day:
+        raise SimulationInputError("the date is missing")
+    day = parse_day(raw_day, language)
+    raw_currency = row.cell(*_CURRENCY_COLUMNS)
+    cur = checked_currency(raw_currency) if raw_currency else currency
+    gross_text = row.cell(*_GROSS_COLUMNS)
     if not gross_text:
         raise SimulationInputError("the gross amount is missing")
-    gross = parse_major(gross_text, cur)
-    fee_text = _cell(row, "fee")
+    gross = parse_major(gross_text, cur, language)
+    fee_text = row.cell(*_FEE_COLUMNS)
     rule = parse_fee_rule(fee_text) if fee_text else fee_rule
-    fee = rule.fee(gross) if rule is not None else parse_major(fee_text, cur)
+    fee = rule.fee(gross) if rule is not None else parse_major(fee_text, cur, language)
+    if rule is None and fee > gross:  # likely swapped columns; a fee rule may exceed a tiny payment
+        raise SimulationInputError(f"the fee {_quoted(fee_text)} is more than the payment "
+                                   f"{_quoted(gross_text)}")
     return Transaction(day=day, gross=gross, fee=fee, currency=cur)
 
 
-def read_transactions(path: Path, currency: str, fee_rule: FeeRule) -> list[Transaction]:
-    """Payments from a CSV file; SimulationInputError names the line of the first problem."""
+def decode(data: bytes, name: str) -> str:
+    """The text of a CSV file as a spreadsheet saves it: UTF-8 with or without a BOM,
+    UTF-16 with its BOM (Excel's "Unicode text"), else Windows-1252 (Excel's plain CSV)."""
     try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.DictReader(handle)
-            columns = {(name or "").strip().lower() for name in reader.fieldnames or ()}
-            if "date" not in columns or not columns & {"gross", "amount"}:
-                raise SimulationInputError(
-                    f"{path.name}: the first line must name the columns, with at least "
-                    "date and gross (optional: fee, currency)")
-            transactions: list[Transaction] = []
-            for row in reader:
-                cells = {(k or "").strip().lower(): v for k, v in row.items()
-                         if isinstance(v, str)}
-                if not any(v.strip() for v in cells.values()):
-                    continue
-                try:
-                    transactions.append(_transaction(cells, currency, fee_rule))
-                except SimulationInputError as error:
-                    raise SimulationInputError(
-                        f"{path.name} line {reader.line_num}: {error}") from None
+        if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return data.decode("utf-16")
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            return data.decode("cp1252")
+    except UnicodeDecodeError:
+        raise SimulationInputError(f"{name} is not a text file (UTF-8, UTF-16 or "
+                                   "Windows-1252)") from None
+
+
+def _column(name: str) -> str:
+    return " ".join(name.replace("\ufeff", "").split()).lower()
+
+
+def _separator(header: str) -> str | None:
+    """The separator that splits the header line into the columns this command reads."""
+    for separator in _SEPARATORS:
+        try:
+            cells = next(csv.reader([header], delimiter=separator), [])
+        except csv.Error:
+            return None
+        names = {_column(cell) for cell in cells}
+        if names & set(_DATE_COLUMNS) and names & set(_GROSS_COLUMNS):
+            return separator
+    return None
+
+
+def parse_payments(text: str, name: str) -> PaymentsFile:
+    """The rows of a payments CSV; SimulationInputError names the line of a problem."""
+    # The lines as the csv module splits them (\n, \r\n or \r), so line numbers agree.
+    lines = io.StringIO(text, newline="").readlines()
+    start = next((i for i, line in enumerate(lines) if line.strip()), len(lines))
+    if start == len(lines):
+        raise SimulationInputError(f"{name} is empty: it needs a header line naming the "
+                                   "columns (date, gross; optional: fee, currency) and "
+                                   "one line per payment")
+    declared = _SEP_LINE.match(lines[start])
+    if declared is not None:
+        start += 1
+    header = lines[start] if start < len(lines) else ""
+    separator = declared["sep"] if declared else _separator(header)
+    reader = csv.reader(io.StringIO("".join(lines[start:]), newline=""),
+                        delimiter=separator or ",")
+    rows: list[PaymentRow] = []
+    try:
+        columns = [_column(cell) for cell in next(reader, [])]
+        if (separator is None or not set(columns) & set(_DATE_COLUMNS)
+                or not set(columns) & set(_GROSS_COLUMNS)):
+            raise SimulationInputError(
+                f"{name}: the first line must name the columns, with at least date and gross "
+                "(optional: fee, currency), separated by , or ;")
+        for cells in reader:
+            if not any(cell.strip() for cell in cells):
+                continue
+            named: dict[str, str] = {}
+            for column, cell in zip(columns, cells, strict=False):
+                named.setdefault(column, cell)  # the first column of a name wins
+            rows.append(PaymentRow(start + reader.line_num, named))
+    except csv.Error as error:
+        raise SimulationInputError(f"{name} line {start + reader.line_num}: {error}") from None
+    return PaymentsFile(name, tuple(rows))
+
+
+def read_payments(path: Path) -> PaymentsFile:
+    """The payments of a CSV file (`-`: standard input)."""
+    if str(path) == "-":
+        return read_stdin()
+    try:
+        data = path.read_bytes()
     except OSError as error:
         raise SimulationInputError(f"cannot read {path}: {error.strerror or error}") from None
-    except (UnicodeDecodeError, csv.Error) as error:
-        raise SimulationInputError(f"{path.name} is not a UTF-8 CSV file: {error}") from None
-    return transactions
+    return parse_payments(decode(data, path.name), path.name)
+
+
+_STDIN = "standard input"
+
+
+def _stdin_text() -> str:
+    buffer = getattr(sys.stdin, "buffer", None)
+    try:
+        return decode(buffer.read(), _STDIN) if buffer is not None else sys.stdin.read()
+    except OSError as error:
+        raise SimulationInputError(f"cannot read {_STDIN}: {error.strerror or error}") from None
+
+
+def _piped() -> str:
+    """What is piped into standard input: nothing from a terminal, or from a closed input
+    (a scheduler's), is no input at all."""
+    try:
+        if sys.stdin is None or sys.stdin.isatty():
+            return ""
+    except ValueError:  # closed
+        return ""
+    return _stdin_text()
+
+
+def read_stdin() -> PaymentsFile:
+    """The payments piped into standard input."""
+    return parse_payments(_stdin_text(), _STDIN)
 
 
 @dataclass(frozen=True)
@@ -250,8 +498,9 @@ def country_name(country: str, language: str) -> str:
 
 class _Formatter:
     """The timeline's words in the reader's language (`i18n`), its amounts, dates and
-    percents as the emails write them (`balance_guard.text.formatting`): the reader's
-    language in the account's country, `fr_CA`, `en_US`..."""
+    percents as the emails write them (`balance_guard.text.formatting`) for a reader whose
+    home is `country` (the platform's): `fr_CA`, `en_US`... The currency is marked
+    whenever it is not that country's."""
 
     def __init__(self, language: str, country: str) -> None:
         self.text = words(_TEXT, language)
@@ -381,9 +630,10 @@ def _totals(sim: Simulation) -> dict[str, dict[str, int]]:
     return dict(sorted(totals.items()))
 
 
-def render_text(sim: Simulation, language: str) -> str:
-    """The timeline for a person, in `fr` or `en`, amounts and dates in the reader's locale."""
-    fmt = _Formatter(language, sim.country)
+def render_text(sim: Simulation, language: str, home_country: str) -> str:
+    """The timeline for a person, in `fr` or `en`, amounts and dates for a reader whose home
+    is `home_country` (the platform's country: `US$` for USD in Canada, `$` in the US)."""
+    fmt = _Formatter(language, home_country)
     lines = [*_header(sim, fmt), ""]
     held: dict[str, int] = defaultdict(int)
     for day, events in _days(sim).items():
@@ -439,7 +689,7 @@ def _iso_date(text: str) -> date:
 
 def _percent(text: str) -> Decimal:
     try:
-        value = Decimal(text.strip().rstrip("%"))
+        value = Decimal(text.strip().rstrip("%").strip().replace(",", ".", 1))
     except InvalidOperation:
         raise argparse.ArgumentTypeError(f"{text[:20]!r} is not a percent like 25") from None
     if not value.is_finite() or not 0 <= value <= 100:
@@ -449,7 +699,8 @@ def _percent(text: str) -> Decimal:
 
 def _add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--csv", type=Path, metavar="FILE",
-                        help="payments: date, gross[, fee][, currency]")
+                        help="payments: date, gross[, fee][, currency], separated by , or ; "
+                             "('-' or no --csv with a pipe: standard input)")
     parser.add_argument("--type", required=True, choices=sorted(_TYPES),
                         help="kind of reserve")
     parser.add_argument("--percent", required=True, type=_percent,
@@ -462,21 +713,27 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="balance transfer: existing balance in major units")
     parser.add_argument("--transfer-date", type=_iso_date, metavar="YYYY-MM-DD",
                         help="balance transfer date (default: first payment's date)")
-    parser.add_argument("--currency", default="usd",
-                        help="currency of the balance and of rows without one (default usd)")
+    parser.add_argument("--currency", metavar="CODE",
+                        help="ISO 4217 currency of the balance and of rows without one "
+                             "(default: the one the rows name, else usd)")
     parser.add_argument("--fee-rule", default=DEFAULT_FEE_RULE,
                         # argparse %-formats help texts: the default goes in through
                         # %(default)s, so the rule's own "%" is never read as a directive.
                         help="fee for rows without one (default %(default)s: percent "
                              "plus minor units)")
-    parser.add_argument("--country", default="US", help="account country, for bank holidays")
+    parser.add_argument("--country", metavar="CC",
+                        help="account country, for bank holidays (default: the currency's, "
+                             "cad -> CA, usd -> US)")
     parser.add_argument("--schedule", default="daily", choices=[i.value for i in Interval],
                         help="payout schedule (default daily)")
     parser.add_argument("--payout-days", metavar="LIST",
                         help="weekly: weekdays like monday,thursday; monthly: days like 15,31")
     parser.add_argument("--arrival-days", type=int, default=DEFAULT_ARRIVAL_BUSINESS_DAYS,
                         metavar="N", help="business days a payout takes to reach the bank")
-    parser.add_argument("--locale", default="en", choices=["fr", "en"], help="output language")
+    parser.add_argument("--locale", default="en", choices=["fr", "en"],
+                        help="language of the output and of the CSV's amounts and dates "
+                             "(fr: 1 234,56 and 01/08/2026); money is marked for a reader "
+                             "in PLATFORM_COUNTRY (default CA)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
 
 
@@ -508,20 +765,47 @@ def _schedule(args: argparse.Namespace) -> PayoutSchedule:
     return PayoutSchedule(interval=interval)
 
 
-def _terms(args: argparse.Namespace, transactions: Sequence[Transaction],
-           currency: str) -> ReserveTerms:
+# Beyond these, a date would leave the calendar (a window of a million days) or finding
+# the arrival day would take a very long time: real terms are far below them.
+_MAX_WINDOW_DAYS = 3660
+_MAX_ARRIVAL_DAYS = 30
+
+
+def _check_terms(args: argparse.Namespace) -> None:
+    """What the terms need, checked before any payment is read."""
     kind = _TYPES[args.type]
     if kind is ReserveKind.FIXED and args.release_date is None:
         raise SimulationInputError("a fixed reserve needs --release-date")
     if kind is ReserveKind.ROLLING and args.window_days is None:
         raise SimulationInputError("a rolling reserve needs --window-days")
+    if kind is ReserveKind.BALANCE_TRANSFER and args.balance is None:
+        raise SimulationInputError("a balance transfer needs --balance")
+    if args.window_days is not None and args.window_days > _MAX_WINDOW_DAYS:
+        raise SimulationInputError(f"--window-days: at most {_MAX_WINDOW_DAYS} days")
+    if not 0 <= args.arrival_days <= _MAX_ARRIVAL_DAYS:
+        raise SimulationInputError("--arrival-days must be zero or more, "
+                                   f"and at most {_MAX_ARRIVAL_DAYS}")
+    # The terms' own rules (a fixed reserve has no rolling window...) come before any
+    # payment is read; the transfer's date and balance stand in for what the file gives.
+    transfer = kind is ReserveKind.BALANCE_TRANSFER
+    ReserveTerms(kind=kind, percent=args.percent, release_on=args.release_date,
+                 window_days=args.window_days,
+                 transfer_on=(args.transfer_date or args.release_date or date.min)
+                 if transfer else args.transfer_date,
+                 balance=0 if transfer else None)
+
+
+def _terms(args: argparse.Namespace, transactions: Sequence[Transaction],
+           currency: str) -> ReserveTerms:
+    kind = _TYPES[args.type]
     balance: int | None = None
     transfer_on: date | None = args.transfer_date
     if args.balance is not None:
-        balance = parse_major(args.balance, currency)
+        try:
+            balance = parse_major(args.balance, currency, args.locale)
+        except SimulationInputError as error:
+            raise SimulationInputError(f"--balance: {error}") from None
     if kind is ReserveKind.BALANCE_TRANSFER:
-        if balance is None:
-            raise SimulationInputError("a balance transfer needs --balance")
         if transfer_on is None and transactions:
             transfer_on = min(t.day for t in transactions)
         if transfer_on is None:
@@ -532,34 +816,114 @@ def _terms(args: argparse.Namespace, transactions: Sequence[Transaction],
                         currency=currency if kind is ReserveKind.BALANCE_TRANSFER else None)
 
 
-def _build(args: argparse.Namespace) -> tuple[Simulation, str]:
+def _needs_payments(args: argparse.Namespace) -> bool:
+    """Only a balance transfer on a given date means something without any payment."""
+    return _TYPES[args.type] is not ReserveKind.BALANCE_TRANSFER or args.transfer_date is None
+
+
+def _payments(args: argparse.Namespace) -> PaymentsFile | None:
+    """The payments file: `--csv FILE` (`-`: standard input), else standard input when
+    something is piped into it; None when there is nothing to read (a terminal)."""
+    if args.csv is not None:
+        payments = read_payments(args.csv)
+    elif (piped := _piped()).strip():
+        payments = parse_payments(piped, _STDIN)
+    elif _needs_payments(args):
+        needs = ("a balance transfer needs --transfer-date or payments"
+                 if _TYPES[args.type] is ReserveKind.BALANCE_TRANSFER
+                 else "no payments to simulate")
+        raise SimulationInputError(
+            f"{needs}: give a CSV file with --csv FILE (columns date, gross; optional: fee, "
+            "currency), or pipe one into standard input")
+    else:
+        return None
+    if not payments.rows and _needs_payments(args):
+        raise SimulationInputError(f"{payments.name} has no payments, only its header line")
+    return payments
+
+
+def _account_currency(args: argparse.Namespace, payments: PaymentsFile | None) -> str:
+    """The balance's currency and that of rows without one: `--currency`, else the one
+    currency the rows name, else usd."""
+    named = payments.currencies() if payments is not None else []
+    if args.currency is not None:
+        try:
+            return checked_currency(args.currency)
+        except SimulationInputError as error:
+            raise SimulationInputError(f"--currency: {error}") from None
+    if len(named) > 1:
+        raise SimulationInputError(
+            f"the payments are in {' and '.join(c.upper() for c in named)}: say which is "
+            "the account's currency with --currency")
+    return named[0] if named else "usd"
+
+
+def _given_country(args: argparse.Namespace) -> str | None:
+    if args.country is None:
+        return None
+    country = str(args.country).strip().upper()
+    if not re.fullmatch(r"[A-Z]{2}", country):
+        raise SimulationInputError(f"--country: {args.country[:20]!r} is not a country "
+                                   "code like US or CA")
+    return country
+
+
+def _account_country(args: argparse.Namespace, currency: str) -> str:
+    """`--country`, else the country whose money the account's currency is."""
+    given = _given_country(args)
+    if given is not None:
+        return given
+    found = currency_home(currency)
+    if found is None:
+        raise SimulationInputError(f"{currency.upper()} is the money of several countries: "
+                                   "say which is the account's with --country (for its bank "
+                                   "holidays)")
+    return found
+
+
+def _home_country() -> str:
+    """The reader's home country: the platform's (`PLATFORM_COUNTRY`), as in the digest."""
     try:
-        currency = normalize_currency(args.currency)
-    except CurrencyError as error:
-        raise SimulationInputError(f"--currency: {error}") from None
+        return load_policy().platform_country
+    except ConfigError as error:
+        raise SimulationInputError(str(error)) from None
+
+
+def _build(args: argparse.Namespace) -> tuple[Simulation, str]:
+    if args.currency is not None:
+        try:
+            checked_currency(args.currency)
+        except SimulationInputError as error:
+            raise SimulationInputError(f"--currency: {error}") from None
     fee_rule = parse_fee_rule(args.fee_rule)
     if fee_rule is None:
         raise SimulationInputError(f"--fee-rule: {args.fee_rule[:20]!r} is not like 2.9%+30")
-    if args.arrival_days < 0:
-        raise SimulationInputError("--arrival-days must be zero or more")
-    country = args.country.strip().upper()
-    if not re.fullmatch(r"[A-Z]{2}", country):
-        raise SimulationInputError(f"--country: {args.country[:20]!r} is not a country code "
-                                   "like US or CA")
-    transactions = read_transactions(args.csv, currency, fee_rule) if args.csv else []
+    _check_terms(args)
+    _given_country(args)
+    schedule = _schedule(args)
+    home = _home_country()
+    payments = _payments(args)
+    currency = _account_currency(args, payments)
+    country = _account_country(args, currency)
+    transactions = (payments.transactions(currency, fee_rule, args.locale)
+                    if payments is not None else [])
     terms = _terms(args, transactions, currency)
-    sim = simulate(terms, transactions, _schedule(args), country, args.arrival_days)
-    return sim, args.locale
+    try:
+        sim = simulate(terms, transactions, schedule, country, args.arrival_days)
+    except OverflowError:  # a release or payout day past the calendar's end
+        raise SimulationInputError("the dates are too late: a release or a payout would "
+                                   "fall after the year 9999") from None
+    return sim, home
 
 
 def run(args: argparse.Namespace) -> int:
     """Print the timeline; 0 when done, 2 with one line on stderr when the input is bad."""
     try:
-        sim, language = _build(args)
+        sim, home = _build(args)
     except (SimulationInputError, ReserveTermsError) as error:
         print(f"balance-guard {COMMAND}: error: {error}", file=sys.stderr)
         return 2
-    sys.stdout.write(render_json(sim) if args.json else render_text(sim, language))
+    sys.stdout.write(render_json(sim) if args.json else render_text(sim, args.locale, home))
     return 0
 
 
