@@ -78,6 +78,20 @@ def test_cfn_lint_finds_nothing() -> None:
     assert [f"{m.rule.id} {m.message} (line {m.linenumber})" for m in matches] == []
 
 
+def test_the_real_sam_cli_validates_and_lints_it() -> None:
+    """`sam validate --lint` with the SAM CLI `make deploy-check` installs (.venv-sam)."""
+    sam = ROOT / ".venv-sam" / "bin" / "sam"
+    if not sam.is_file():
+        pytest.skip("no .venv-sam: make deploy-check installs the AWS SAM CLI there")
+    env = {"PATH": f"{sam.parent}:/usr/bin:/bin", "HOME": str(ROOT / ".venv-sam"),
+           "SAM_CLI_TELEMETRY": "0", "AWS_DEFAULT_REGION": "ca-central-1"}
+    done = subprocess.run([str(sam), "validate", "--lint", "--template", str(TEMPLATE)],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=180,
+                          check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "is a valid SAM Template" in done.stdout + done.stderr
+
+
 def test_functions_run_python_313_on_arm64_with_tracing_and_the_shared_layer(
     template: dict[str, Any],
 ) -> None:
@@ -157,13 +171,23 @@ def test_the_schedule_sends_its_scheduled_time_and_has_no_fixed_name(
                                                                     "Arn"]}}
 
 
+def mapping_of(template: dict[str, Any], function: str) -> dict[str, Any]:
+    """The event source mapping that feeds `function`: written out, not a SAM SQS event
+    (which would attach a managed policy polling every queue)."""
+    assert "Events" not in props(template, function)
+    [found] = [r["Properties"] for r in template["Resources"].values()
+               if r["Type"] == "AWS::Lambda::EventSourceMapping"
+               and r["Properties"]["FunctionName"] == ref(function)]
+    return found
+
+
 def test_check_account_reads_the_queue_with_partial_failures_and_bounded_concurrency(
     template: dict[str, Any],
 ) -> None:
-    [event] = props(template, "CheckAccountFunction")["Events"].values()
-    assert event["Type"] == "SQS"
-    settings = event["Properties"]
-    assert settings["Queue"] == {"Fn::GetAtt": ["CheckQueue", "Arn"]}
+    settings = mapping_of(template, "CheckAccountFunction")
+    assert settings["EventSourceArn"] == {"Fn::GetAtt": ["CheckQueue", "Arn"]}
+    # SAM's logical id for the event it replaces: an existing stack updates it in place
+    assert resource(template, "CheckAccountFunctionCheckQueue")["Properties"] is settings
     assert settings["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert settings["ScalingConfig"] == {"MaximumConcurrency": ref("MaxConcurrency")}
     assert 1 <= settings["BatchSize"] <= 5
@@ -190,10 +214,9 @@ def test_the_queue_outlives_retries_and_ends_in_a_dead_letter_queue(
 
 
 def test_dead_letters_are_consumed_so_a_run_always_completes(template: dict[str, Any]) -> None:
-    [event] = props(template, "DeadLetterFunction")["Events"].values()
-    assert event["Type"] == "SQS"
-    settings = event["Properties"]
-    assert settings["Queue"] == {"Fn::GetAtt": ["CheckDeadLetterQueue", "Arn"]}
+    settings = mapping_of(template, "DeadLetterFunction")
+    assert settings["EventSourceArn"] == {"Fn::GetAtt": ["CheckDeadLetterQueue", "Arn"]}
+    assert resource(template, "DeadLetterFunctionDeadLetters")["Properties"] is settings
     assert settings["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     timeout = props(template, "DeadLetterFunction")["Timeout"]
     assert props(template, "CheckDeadLetterQueue")["VisibilityTimeout"] >= 6 * timeout
@@ -221,8 +244,24 @@ def test_the_reports_bucket_is_private_encrypted_and_expires_reports(
     bucket = props(template, "ReportsBucket")
     assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
     assert set(bucket["PublicAccessBlockConfiguration"].values()) == {True}
+    assert bucket["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
     rules = {r["Id"]: r for r in bucket["LifecycleConfiguration"]["Rules"]}
+    assert all(r["Status"] == "Enabled" for r in rules.values())
     assert rules["ExpireRunReports"]["ExpirationInDays"] == ref("ReportRetentionDays")
+    assert rules["ExpireRunReports"]["Prefix"] == "reports/"
+    # versioned: what is overwritten or deleted is kept a while, then goes for good
+    assert rules["ExpireNoncurrentVersions"]["NoncurrentVersionExpiration"] == {
+        "NoncurrentDays": ref("ReportNoncurrentVersionDays")}
+    assert rules["RemoveExpiredDeleteMarkers"]["ExpiredObjectDeleteMarker"] is True
+    assert rules["AbortIncompleteUploads"]["AbortIncompleteMultipartUpload"] == {
+        "DaysAfterInitiation": 7}
+    parameters = template["Parameters"]
+    assert parameters["ReportRetentionDays"]["Type"] == "Number"
+    assert parameters["ReportNoncurrentVersionDays"]["MinValue"] >= 1
+    [tls] = props(template, "ReportsBucketPolicy")["PolicyDocument"]["Statement"][:1]
+    assert tls["Effect"] == "Deny"
+    assert tls["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
 
 def alarms(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -234,9 +273,10 @@ def test_alarms_for_dead_letters_every_function_and_a_missing_digest_go_to_opera
     template: dict[str, Any],
 ) -> None:
     found = alarms(template)
-    [stuck] = [a for a in found.values()
-               if a["MetricName"] == "ApproximateAgeOfOldestMessage"]
-    assert stuck["Dimensions"] == [
+    aged = {a["Dimensions"][0]["Value"]["Fn::GetAtt"][0]: a for a in found.values()
+            if a["MetricName"] == "ApproximateAgeOfOldestMessage"}
+    assert set(aged) == {"CheckDeadLetterQueue", "CheckQueue"}
+    assert aged["CheckDeadLetterQueue"]["Dimensions"] == [
         {"Name": "QueueName", "Value": {"Fn::GetAtt": ["CheckDeadLetterQueue", "QueueName"]}}]
     [schedule] = [a for a in found.values()
                   if a["MetricName"] == "ApproximateNumberOfMessagesVisible"]
@@ -256,7 +296,7 @@ def test_custom_metric_alarms_watch_what_the_functions_publish(template: dict[st
         "POWERTOOLS_SERVICE_NAME"]
     custom = {a["MetricName"]: a for a in alarms(template).values()
               if a["Namespace"] == "BalanceGuard"}
-    assert set(custom) == {"DigestsSent", "EmailsFailed", "DeadLetters"}
+    assert set(custom) == {"DigestsSent", "EmailsFailed", "DeadLetters", "AccountsFailed"}
     for alarm in custom.values():
         assert alarm["Dimensions"] == [{"Name": "service", "Value": service}]
     digest = custom["DigestsSent"]
@@ -271,6 +311,80 @@ def test_custom_metric_alarms_watch_what_the_functions_publish(template: dict[st
                               for p in (ROOT / "shared/balance_guard/aws").glob("*.py"))
     for name in custom:
         assert f'name="{name}"' in handlers_source
+
+
+def test_the_middle_of_the_night_is_watched_too(template: dict[str, Any]) -> None:
+    """Between the schedule and the digest: the check queue draining, each function's
+    throttles, and accounts failing their check above a parameter."""
+    found = alarms(template)
+    queue = found["CheckQueueAgeAlarm"]
+    assert (queue["Namespace"], queue["MetricName"]) == ("AWS/SQS",
+                                                         "ApproximateAgeOfOldestMessage")
+    assert queue["Dimensions"] == [{"Name": "QueueName",
+                                    "Value": {"Fn::GetAtt": ["CheckQueue", "QueueName"]}}]
+    assert (queue["Statistic"], queue["ComparisonOperator"]) == ("Maximum",
+                                                                "GreaterThanThreshold")
+    assert queue["Threshold"] == ref("CheckQueueAgeAlarmSeconds")
+    age = template["Parameters"]["CheckQueueAgeAlarmSeconds"]
+    # a night of 10 000 accounts at the default budget (5 requests each), plus the 15
+    # minutes of redelivery delays, drains before the default fires
+    assert 10_000 * 5 / DEFAULT_MAX_RPS + sum(
+        redelivery_delay_s(n) for n in range(1, DEFAULT_MAX_RECEIVES)) < age["Default"]
+    throttled = {a["Dimensions"][0]["Value"]["Ref"]: a for a in found.values()
+                 if a["MetricName"] == "Throttles"}
+    assert set(throttled) == set(FUNCTIONS)
+    for alarm in throttled.values():
+        assert (alarm["Namespace"], alarm["Statistic"], alarm["Threshold"]) == (
+            "AWS/Lambda", "Sum", 0)
+        assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+    failed = found["AccountsFailedAlarm"]
+    assert (failed["Namespace"], failed["MetricName"], failed["Statistic"]) == (
+        "BalanceGuard", "AccountsFailed", "Sum")
+    assert failed["Threshold"] == ref("AccountsFailedThreshold")
+    assert failed["ComparisonOperator"] == "GreaterThanThreshold"
+    assert template["Parameters"]["AccountsFailedThreshold"]["Type"] == "Number"
+    for alarm in (queue, failed, *throttled.values()):
+        assert alarm["AlarmActions"] == [ref("OpsTopic")]
+        assert alarm["TreatMissingData"] == "notBreaching"
+
+
+def dashboard_body(template: dict[str, Any]) -> dict[str, Any]:
+    """The dashboard's JSON, its ${...} references replaced by their names."""
+    dashboard = props(template, "Dashboard")
+    body = dashboard["DashboardBody"]["Fn::Sub"]
+    for name in re.findall(r"\$\{([^}]+)\}", body):
+        target = name.split(".")[0]
+        assert target.startswith("AWS::") or target in template["Resources"], name
+    loaded: dict[str, Any] = json.loads(re.sub(r"\$\{([^}]+)\}", r"<\1>", body))
+    return loaded
+
+
+def test_a_dashboard_shows_the_nights_with_the_metrics_the_code_publishes(
+    template: dict[str, Any],
+) -> None:
+    body = dashboard_body(template)
+    metrics = [w["properties"] for w in body["widgets"] if w["type"] == "metric"]
+    shown = {(m[0], m[1]) for p in metrics for m in p["metrics"]}
+    product = {name for namespace, name in shown if namespace == "BalanceGuard"}
+    assert {"AccountsChecked", "AccountsFailed", "EmailsSent", "StripeRequests",
+            "StripeRateLimited", "RunDuration"} <= product
+    published = set(re.findall(r'add_metric\(name="(\w+)"', "".join(
+        p.read_text() for p in (ROOT / "shared/balance_guard/aws").glob("*.py"))))
+    assert product <= published  # no widget waits for a metric nothing sends
+    for widget in metrics:
+        assert widget["region"] == "<AWS::Region>"
+        for metric in widget["metrics"]:
+            if metric[0] == "BalanceGuard":
+                assert metric[2:4] == ["service", "balance-guard"]
+            elif metric[0] == "AWS/Lambda":
+                assert metric[3].strip("<>") in FUNCTIONS
+    # night by night: the product's metrics in one bar a day
+    by_title = {p["title"]: p for p in metrics}
+    assert by_title["Accounts planned, checked and failed"]["period"] == 86400
+    assert by_title["Run duration (start to digest)"]["stat"] == "Maximum"
+    assert body["periodOverride"] == "inherit"
+    queues = {m[3] for p in metrics for m in p["metrics"] if m[0] == "AWS/SQS"}
+    assert queues == {"<CheckQueue.QueueName>", "<CheckDeadLetterQueue.QueueName>"}
 
 
 def test_each_function_gets_the_environment_of_spec_11(template: dict[str, Any]) -> None:
@@ -334,6 +448,14 @@ def test_each_function_may_touch_only_its_own_resources(template: dict[str, Any]
     assert delay["Resource"] == {"Fn::GetAtt": ["CheckQueue", "Arn"]}
     for granted in (plan, digest, dead):
         assert "sqs:ChangeMessageVisibility" not in json.dumps(granted)
+    # each consumer polls its own queue, and nothing else does
+    poll = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
+    for granted, queue in ((check, "CheckQueue"), (dead, "CheckDeadLetterQueue")):
+        [polling] = [s for s in granted["Statement"] if "sqs:ReceiveMessage" in s["Action"]]
+        assert polling["Action"] == poll
+        assert polling["Resource"] == {"Fn::GetAtt": [queue, "Arn"]}
+    for granted in (plan, digest):
+        assert "sqs:ReceiveMessage" not in json.dumps(granted)
     for granted in (plan, check, digest, dead):
         # explicit statements only: no Crud / Read / Write policy templates, no Scan
         assert not [k for k in granted if k.startswith("DynamoDB")]
@@ -378,6 +500,89 @@ def test_the_secret_parameter_takes_only_a_complete_arn(
     assert bool(re.fullmatch(pattern, arn)) is accepted
 
 
+STRIPE_ADDRESSES = [
+    ("", True, True),
+    ("https://api.stripe.com", True, False),
+    ("https://stripe-mock.internal.example:12111/v1", True, False),
+    ("http://api.stripe.com", False, False),
+    ("http://10.0.0.8:12111", False, False),
+    ("ftp://api.stripe.com", False, False),
+    ("https://api.stripe.com evil", False, False),
+    ("http://127.0.0.1:12111", False, True),
+    ("http://localhost:12111/", False, True),
+    ("http://localhost.evil.example", False, False),
+    ("https://127.0.0.1:12111", True, False),
+]
+
+
+@pytest.mark.parametrize(("base", "as_stripe_api_base", "as_loopback"), STRIPE_ADDRESSES)
+def test_the_stripe_key_goes_over_https_or_to_loopback_on_test_stacks_only(
+    template: dict[str, Any], base: str, as_stripe_api_base: bool, as_loopback: bool,
+) -> None:
+    from balance_guard.config import ConfigError, checked_api_base
+
+    parameters = template["Parameters"]
+    for name, accepted in (("StripeApiBase", as_stripe_api_base),
+                           ("LoopbackStripeApiBase", as_loopback)):
+        assert bool(re.fullmatch(parameters[name]["AllowedPattern"], base)) is accepted, name
+    if base and (as_stripe_api_base or as_loopback):
+        # whatever the template lets through, the functions accept too
+        assert checked_api_base(base, "STRIPE_API_BASE") == base
+    elif base.startswith("http://"):
+        with pytest.raises(ConfigError):
+            checked_api_base(base, "STRIPE_API_BASE")
+
+
+def test_a_loopback_stripe_address_needs_the_explicit_parameter(template: dict[str, Any]) -> None:
+    allow = template["Parameters"]["AllowLoopbackStripeApiBase"]
+    assert (allow["Default"], allow["AllowedValues"]) == ("false", ["false", "true"])
+    rules = template["Rules"]
+    closed = rules["NoLoopbackStripeApiBaseUnlessAllowed"]
+    assert closed["RuleCondition"] == {"Fn::Equals": [ref("AllowLoopbackStripeApiBase"),
+                                                      "false"]}
+    assert [a["Assert"] for a in closed["Assertions"]] == [
+        {"Fn::Equals": [ref("LoopbackStripeApiBase"), ""]}]
+    opened = rules["OneStripeApiBaseForATestStack"]
+    assert opened["RuleCondition"] == {"Fn::Equals": [ref("AllowLoopbackStripeApiBase"),
+                                                      "true"]}
+    assert [a["Assert"] for a in opened["Assertions"]] == [
+        {"Fn::Not": [{"Fn::Equals": [ref("LoopbackStripeApiBase"), ""]}]},
+        {"Fn::Equals": [ref("StripeApiBase"), ""]}]
+    assert template["Conditions"]["UseLoopbackStripeApiBase"] == {
+        "Fn::Equals": [ref("AllowLoopbackStripeApiBase"), "true"]}
+    for function in ("PlanRunFunction", "CheckAccountFunction"):
+        assert environment(template, function)["STRIPE_API_BASE"] == {"Fn::If": [
+            "UseLoopbackStripeApiBase", ref("LoopbackStripeApiBase"), ref("StripeApiBase")]}
+
+
+def test_the_ops_topic_is_encrypted_with_a_key_its_publishers_may_use(
+    template: dict[str, Any],
+) -> None:
+    """Not alias/aws/sns: the AWS-managed key's policy cannot let CloudWatch alarms or SES
+    event destinations encrypt, and both publish to this topic."""
+    assert props(template, "OpsTopic")["KmsMasterKeyId"] == {"Fn::GetAtt": ["OpsTopicKey",
+                                                                            "Arn"]}
+    key = props(template, "OpsTopicKey")
+    assert key["EnableKeyRotation"] is True
+    statements = {s["Sid"]: s for s in key["KeyPolicy"]["Statement"]}
+    services = statements["AlarmsAndEmailEventsPublishToThisAccountsTopics"]
+    assert set(services["Principal"]["Service"]) == {"cloudwatch.amazonaws.com",
+                                                     "ses.amazonaws.com"}
+    assert set(services["Action"]) == {"kms:GenerateDataKey*", "kms:Decrypt"}
+    assert services["Condition"]["StringLike"]["kms:EncryptionContext:aws:sns:topicArn"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:*"}
+    assert statements["ThisAccountManagesTheKeyThroughIam"]["Principal"] == {
+        "AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}}
+    # the functions whose failed invocations Lambda sends to the topic, under their roles
+    for function in ("PlanRunFunction", "RunDigestFunction"):
+        destination = props(template, function)["EventInvokeConfig"]["DestinationConfig"]
+        assert destination["OnFailure"]["Destination"] == ref("OpsTopic")
+        [use] = [s for s in policies(template, function)["Statement"]
+                 if s.get("Sid") == "OpsTopicKeyForFailedInvokes"]
+        assert use["Action"] == ["kms:GenerateDataKey", "kms:Decrypt"]
+        assert use["Resource"] == {"Fn::GetAtt": ["OpsTopicKey", "Arn"]}
+
+
 # -- the Stripe budget, concurrency and time budgets -------------------------------------------
 
 
@@ -409,8 +614,7 @@ def test_one_stripe_budget_for_the_stack_and_concurrency_for_throughput_only(
         # plain bounds, no list of pairs: the two no longer constrain each other
         assert "AllowedValues" not in bounded
         assert "AllowedPattern" not in bounded
-    assert "Rules" not in template
-    deployed = {k: v for k, v in template.items() if k != "Parameters"}
+    deployed = {k: v for k, v in template.items() if k not in {"Parameters", "Rules"}}
     # MaxConcurrency reaches the event source and nothing else: no process paces itself
     # by the number of instances
     assert references(deployed, "MaxConcurrency") == 1
@@ -646,9 +850,11 @@ def test_babel_keeps_english_and_french_which_format_as_with_every_locale(
 
     assert [row[0] for row in pruned] == ["fr_CA", "en_CA", "en_US", "fr_FR", "fr_CA", "en_GB",
                                           "fr_CA"]
-    assert "072,67" in pruned[0][1]
-    assert pruned[0][2] == "samedi 1er août 2026"
-    assert pruned[1][1:3] == ["$25,072.67", "Saturday, August 1, 2026"]
+    # the product's French typography may join words with no-break spaces: read them as spaces
+    plain = [[re.sub("[\u00a0\u202f]", " ", cell) for cell in row] for row in pruned]
+    assert "072,67" in plain[0][1]
+    assert plain[0][2] == "samedi 1er août 2026"
+    assert plain[1][1:3] == ["$25,072.67", "Saturday, August 1, 2026"]
     assert pruned == formatted("")
 
 
@@ -785,13 +991,12 @@ def test_the_transform_yields_an_unnamed_schedule_in_the_platform_timezone(
         ("sqs:SendMessage", json.dumps({"Fn::GetAtt": ["ScheduleDeadLetterQueue", "Arn"]}))}
 
 
-# Attached by SAM itself: basic logging, X-Ray (whose PutTraceSegments has no resource-level
-# permissions) and SQS polling for the two SQS-triggered functions. Their "*" resources are
-# AWS's managed policies, not ours.
+# Attached by SAM itself: basic logging and X-Ray (whose PutTraceSegments has no resource-level
+# permissions). Their "*" resources are AWS's managed policies, not ours. No SQS polling
+# policy (AWSLambdaSQSQueueExecutionRole, on every queue): the two consumers poll their own.
 SAM_MANAGED_POLICIES = {
     "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
     "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess",
-    "arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole",
 }
 
 
@@ -811,18 +1016,25 @@ def test_the_transform_yields_roles_without_wildcard_resources(
                 actions = [actions] if isinstance(actions, str) else actions
                 assert "dynamodb:Scan" not in actions
                 assert not [a for a in actions if a.endswith(":*")], (name, statement)
-    sqs_pollers = {n for n, r in roles.items() if any(
-        "AWSLambdaSQSQueueExecutionRole" in arn for arn in r.get("ManagedPolicyArns", []))}
-    assert sqs_pollers == {"CheckAccountFunctionRole", "DeadLetterFunctionRole"}
+    assert "AWSLambdaSQSQueueExecutionRole" not in json.dumps(translated)
+    polled = {}
+    for name, role in roles.items():
+        for policy in role.get("Policies", []):
+            for statement in policy["PolicyDocument"]["Statement"]:
+                if "sqs:ReceiveMessage" in statement["Action"]:
+                    polled[name] = statement["Resource"]
+    assert polled == {"CheckAccountFunctionRole": {"Fn::GetAtt": ["CheckQueue", "Arn"]},
+                      "DeadLetterFunctionRole": {"Fn::GetAtt": ["CheckDeadLetterQueue", "Arn"]}}
 
 
-def test_the_transform_adds_no_rules_and_builds_every_function_on_the_layer(
+def test_the_transform_keeps_the_rules_and_builds_every_function_on_the_layer(
     translated: dict[str, Any], template: dict[str, Any],
 ) -> None:
-    # No parameter pair to refuse any more: the Stripe budget is shared, whatever the
-    # number of instances.
-    assert "Rules" not in template
-    assert "Rules" not in translated
+    # No parameter pair on the Stripe budget (shared, whatever the number of instances): the
+    # rules are those on the Stripe address and the help site's domain.
+    assert set(template["Rules"]) == set(translated["Rules"]) == {
+        "NoLoopbackStripeApiBaseUnlessAllowed", "OneStripeApiBaseForATestStack",
+        "DocsDomainNeedsItsCertificate", "DocsCertificateOnlyWithADomain"}
     functions = of_type(translated, "AWS::Lambda::Function")
     assert set(functions) == set(FUNCTIONS)
     [layer] = of_type(translated, "AWS::Lambda::LayerVersion")
@@ -832,3 +1044,254 @@ def test_the_transform_adds_no_rules_and_builds_every_function_on_the_layer(
         assert function["Handler"] == "app.handler"
         assert function["Layers"] == [ref(layer)]
         assert function["TracingConfig"] == {"Mode": "Active"}
+
+
+# -- the help site: a private bucket behind CloudFront -----------------------------------------
+
+
+def resolved(node: Any, template: dict[str, Any], given: dict[str, str]) -> Any:
+    """`node` with its Fn::If chosen as CloudFormation would for the parameters `given`
+    (the others at their defaults)."""
+    def value(name: str) -> str:
+        return given.get(name, template["Parameters"][name].get("Default", ""))
+
+    def holds(condition: Any) -> bool:
+        [(function, arguments)] = condition.items()
+        if function == "Condition":
+            return holds(template["Conditions"][arguments])
+        if function == "Fn::Equals":
+            left, right = (value(a["Ref"]) if isinstance(a, dict) else a for a in arguments)
+            return bool(left == right)
+        if function == "Fn::Not":
+            return not holds(arguments[0])
+        raise AssertionError(function)
+
+    if isinstance(node, dict):
+        if set(node) == {"Fn::If"}:
+            name, then, otherwise = node["Fn::If"]
+            chosen = then if holds(template["Conditions"][name]) else otherwise
+            return resolved(chosen, template, given)
+        return {k: resolved(v, template, given) for k, v in node.items()}
+    if isinstance(node, list):
+        return [resolved(item, template, given) for item in node]
+    return node
+
+
+DISTRIBUTION_URL = {"Fn::Sub": "https://${DocsDistribution.DomainName}"}
+
+
+@pytest.mark.parametrize(("given", "expected"), [
+    ({}, DISTRIBUTION_URL),
+    ({"DocsDomainName": "help.boreal.example",
+      "DocsCertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/abc"},
+     {"Fn::Sub": "https://${DocsDomainName}"}),
+    ({"DocsBaseUrl": "https://aide.boreal.example"}, ref("DocsBaseUrl")),
+])
+def test_the_emails_link_to_the_site_the_stack_serves_unless_told_otherwise(
+    translated: dict[str, Any], template: dict[str, Any], given: dict[str, str],
+    expected: Any,
+) -> None:
+    assert template["Parameters"]["DocsBaseUrl"]["Default"] == ""
+    functions = of_type(translated, "AWS::Lambda::Function")
+    for name, function in functions.items():
+        variables = resolved(function["Environment"]["Variables"], template, given)
+        assert variables["DOCS_BASE_URL"] == expected, name
+    outputs = resolved(template["Outputs"], template, given)
+    assert outputs["DocsUrl"]["Value"] == expected
+
+
+def test_with_the_defaults_an_email_links_to_the_distribution(
+    translated: dict[str, Any], template: dict[str, Any],
+) -> None:
+    """What check_account links to in an email, with DOCS_BASE_URL as a stack deployed with
+    the defaults resolves it (the distribution's domain made up)."""
+    from balance_guard.aws.settings import Settings
+    from balance_guard.domain.findings import RuleCode
+    from balance_guard.notify.render import help_url
+
+    check = of_type(translated, "AWS::Lambda::Function")["CheckAccountFunction"]
+    url = resolved(check["Environment"]["Variables"]["DOCS_BASE_URL"], template, {})
+    domain = "d111111abcdef8.cloudfront.net"
+    base = url["Fn::Sub"].replace("${DocsDistribution.DomainName}", domain)
+    settings = Settings.from_env({"STATE_TABLE": "state", "DOCS_BASE_URL": base})
+
+    link = help_url(RuleCode.NEGATIVE_BALANCE, "fr", settings.policy.docs_base_url)
+
+    assert link.startswith(f"https://{domain}/fr/rules.html#")
+    assert "help.example.com" not in json.dumps(template)
+
+
+def test_the_site_is_a_private_bucket_read_by_its_distribution_only(
+    template: dict[str, Any],
+) -> None:
+    bucket = props(template, "DocsBucket")
+    assert set(bucket["PublicAccessBlockConfiguration"].values()) == {True}
+    assert bucket["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    assert "WebsiteConfiguration" not in bucket
+    policy = props(template, "DocsBucketPolicy")
+    assert policy["Bucket"] == ref("DocsBucket")
+    allowed = [s for s in policy["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
+    assert allowed == [{
+        "Sid": "ThisDistributionReadsTheSite", "Effect": "Allow",
+        "Principal": {"Service": "cloudfront.amazonaws.com"}, "Action": "s3:GetObject",
+        "Resource": {"Fn::Sub": "${DocsBucket.Arn}/*"},
+        "Condition": {"StringEquals": {"AWS:SourceArn": {"Fn::Sub": (
+            "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/"
+            "${DocsDistribution}")}}}}]
+    [deny] = [s for s in policy["PolicyDocument"]["Statement"] if s["Effect"] == "Deny"]
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    control = props(template, "DocsOriginAccessControl")["OriginAccessControlConfig"]
+    assert (control["OriginAccessControlOriginType"], control["SigningBehavior"],
+            control["SigningProtocol"]) == ("s3", "always", "sigv4")
+
+
+def test_the_distribution_serves_the_site_over_https_with_security_headers(
+    template: dict[str, Any],
+) -> None:
+    config = props(template, "DocsDistribution")["DistributionConfig"]
+    [origin] = config["Origins"]
+    assert origin["DomainName"] == {"Fn::GetAtt": ["DocsBucket", "RegionalDomainName"]}
+    assert origin["OriginAccessControlId"] == {"Fn::GetAtt": ["DocsOriginAccessControl", "Id"]}
+    assert origin["S3OriginConfig"] == {"OriginAccessIdentity": ""}  # OAC, not a legacy OAI
+    default = config["DefaultCacheBehavior"]
+    behaviors = [default, *config["CacheBehaviors"]]
+    for behavior in behaviors:
+        assert behavior["ViewerProtocolPolicy"] == "redirect-to-https"
+        assert behavior["AllowedMethods"] == ["GET", "HEAD"]
+        assert behavior["ResponseHeadersPolicyId"] == ref("DocsHeadersPolicy")
+        assert behavior["TargetOriginId"] == origin["Id"]
+    [router] = default["FunctionAssociations"]
+    assert router == {"EventType": "viewer-request", "FunctionARN": {
+        "Fn::GetAtt": ["DocsRouterFunction", "FunctionMetadata.FunctionARN"]}}
+    [static] = config["CacheBehaviors"]
+    assert static["PathPattern"] == "*/_static/*"  # /en/_static/…, /fr/_static/…
+    assert static["CachePolicyId"] == ref("DocsStaticCachePolicy")
+    cache = props(template, "DocsStaticCachePolicy")["CachePolicyConfig"]
+    assert cache["DefaultTTL"] >= 30 * 86400
+    assert cache["MinTTL"] >= 86400
+    # the default certificate on the distribution's own domain; TLS 1.2 with a custom one
+    default_site = resolved(config, template, {})
+    assert default_site["ViewerCertificate"] == {"CloudFrontDefaultCertificate": True}
+    assert "Aliases" not in default_site or default_site["Aliases"] == ref("AWS::NoValue")
+    custom = resolved(config, template, {
+        "DocsDomainName": "help.boreal.example",
+        "DocsCertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/abc"})
+    assert custom["Aliases"] == [ref("DocsDomainName")]
+    assert custom["ViewerCertificate"] == {"AcmCertificateArn": ref("DocsCertificateArn"),
+                                           "SslSupportMethod": "sni-only",
+                                           "MinimumProtocolVersion": "TLSv1.2_2021"}
+    headers = props(template, "DocsHeadersPolicy")["ResponseHeadersPolicyConfig"][
+        "SecurityHeadersConfig"]
+    assert headers["StrictTransportSecurity"]["AccessControlMaxAgeSec"] >= 31536000
+    assert headers["ContentTypeOptions"]["Override"] is True
+    assert headers["FrameOptions"]["FrameOption"] == "DENY"
+    assert headers["ReferrerPolicy"]["ReferrerPolicy"] == "strict-origin-when-cross-origin"
+    csp = dict(part.strip().split(" ", 1) for part in headers["ContentSecurityPolicy"][
+        "ContentSecurityPolicy"].split(";") if " " in part.strip())
+    assert csp["default-src"] == "'none'"
+    assert csp["frame-ancestors"] == "'none'"
+    assert csp["object-src"] == "'none'"
+    for directive in ("script-src", "style-src", "img-src", "font-src"):
+        assert csp[directive].split()[0] == "'self'"
+        assert "http" not in csp[directive]  # no other origin
+    assert all(h.get("Override") for h in headers.values())
+
+
+def test_the_help_pages_load_nothing_the_csp_refuses() -> None:
+    """Every script, stylesheet and image of the built site is its own (relative), as the
+    response headers policy's `'self'` requires."""
+    pages = sorted((ROOT / "out" / "docs").glob("*/*.html"))
+    if not pages:
+        pytest.skip("the help site is not built (make docs)")
+    found = set()
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        found |= set(re.findall(r'<(?:script|img)[^>]*\ssrc="([^"]+)"', text))
+        found |= set(re.findall(r'<link[^>]*rel="stylesheet"[^>]*href="([^"]+)"', text))
+    assert found
+    assert not [url for url in found if re.match(r"^(?:[a-z]+:)?//", url)]
+
+
+ROUTER_CASES = [
+    ("/", None, "/en/"),
+    ("/", "fr-CA,fr;q=0.9,en;q=0.8", "/fr/"),
+    ("/", "en-US,en;q=0.9,fr;q=0.8", "/en/"),
+    ("/", "de-DE, fr;q=0.5, en;q=0.4", "/fr/"),  # French the highest q of the two
+    ("/", "de-DE, es;q=0.9", "/en/"),
+    ("/index.html", "en;q=0.5, fr;q=0.7", "/fr/"),
+    ("/", "fr;q=0.8, en;q=0.8", "/fr/"),  # a tie: the first listed
+    ("/", "en, fr", "/en/"),
+    ("/", "FR", "/fr/"),
+    ("/", "fr;q=0, en;q=0", "/en/"),
+]
+
+
+def run_router(cases: list[tuple[str, str | None]], template: dict[str, Any]) -> list[Any]:
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed: the CloudFront Function is not run")
+    code = props(template, "DocsRouterFunction")["FunctionCode"]
+    driver = code + """
+var cases = JSON.parse(process.argv[1]);
+console.log(JSON.stringify(cases.map(function (c) {
+  var headers = c[1] === null ? {} : {"accept-language": {value: c[1]}};
+  return handler({request: {method: "GET", uri: c[0], querystring: {}, headers: headers}});
+})));
+"""
+    done = subprocess.run([node, "-e", driver, json.dumps(cases)], capture_output=True,
+                          text=True, timeout=30, check=False)
+    assert done.returncode == 0, done.stderr
+    answered: list[Any] = json.loads(done.stdout)
+    return answered
+
+
+def test_the_docs_router_sends_the_root_to_the_readers_language(
+    template: dict[str, Any],
+) -> None:
+    answers = run_router([(uri, header) for uri, header, _ in ROUTER_CASES], template)
+    for (uri, header, expected), answer in zip(ROUTER_CASES, answers, strict=True):
+        assert answer["statusCode"] == 302, (uri, header)
+        assert answer["headers"]["location"] == {"value": expected}, (uri, header)
+        # chosen per reader: never kept by a shared cache
+        assert "no-store" in answer["headers"]["cache-control"]["value"]
+    config = props(template, "DocsRouterFunction")["FunctionConfig"]
+    assert config["Runtime"] == "cloudfront-js-2.0"
+    assert props(template, "DocsRouterFunction")["AutoPublish"] is True
+
+
+def test_the_docs_router_serves_a_directorys_index_and_leaves_pages_alone(
+    template: dict[str, Any],
+) -> None:
+    cases: list[tuple[str, str | None]] = [
+        ("/en/", None), ("/fr/", "fr"), ("/en/rules.html", None),
+        ("/fr/_static/basic.css", None), ("/fr", None), ("/en/sub", None)]
+    asked, folder_fr, page, asset, bare_fr, bare_sub = run_router(cases, template)
+    assert asked["uri"] == "/en/index.html"
+    assert folder_fr["uri"] == "/fr/index.html"
+    assert page["uri"] == "/en/rules.html"
+    assert asset["uri"] == "/fr/_static/basic.css"
+    for answer, location in ((bare_fr, "/fr/"), (bare_sub, "/en/sub/")):
+        assert answer["statusCode"] == 301
+        assert answer["headers"]["location"] == {"value": location}
+
+
+def test_the_site_is_published_and_named_by_the_stacks_outputs(
+    template: dict[str, Any],
+) -> None:
+    outputs = template["Outputs"]
+    assert outputs["DocsBucket"]["Value"] == ref("DocsBucket")
+    assert outputs["DistributionId"]["Value"] == ref("DocsDistribution")
+    deploy = (ROOT / "infra" / "deploy.sh").read_text(encoding="utf-8")
+    for needed in ("make docs", "sam build", "sam deploy", "aws s3 sync", "--delete",
+                   "create-invalidation", "DocsBucket", "DistributionId", "'/*'"):
+        assert needed in deploy, needed
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert re.search(r"^deploy:.*\n(\t.*\n)*\t.*infra/deploy\.sh", makefile, re.MULTILINE)
+
+
+def test_the_digest_may_presign_a_link_to_its_report_only(template: dict[str, Any]) -> None:
+    digest = policies(template, "RunDigestFunction")
+    [read] = [s for s in digest["Statement"] if s["Action"] == "s3:GetObject"]
+    assert read["Resource"] == {"Fn::Sub": "${ReportsBucket.Arn}/reports/*"}
+    for function in ("PlanRunFunction", "CheckAccountFunction", "DeadLetterFunction"):
+        assert "s3:" not in json.dumps(policies(template, function))
