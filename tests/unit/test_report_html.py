@@ -146,6 +146,14 @@ def test_the_glance_separates_what_to_add_from_the_minimum_to_ask_for() -> None:
         "Largest refund not covered · No minimum balance"]
 
 
+def test_money_is_marked_as_the_platform_s_home_market_reads_it() -> None:
+    # Canadian buildings on a US platform: their dollars are the operator's foreign ones.
+    page = render_report_html(report_of(tours_du_parc()), Policy(platform_country="US"))
+    assert glance_row(page, "Les Tours du Parc")[2] == "CA$3,500.00"
+    page = render_report_html(report_of(tours_du_parc()), Policy(platform_country="CA"))
+    assert glance_row(page, "Les Tours du Parc")[2] == "$3,500.00"
+
+
 def test_a_warning_s_suggested_minimum_is_shown_without_a_deadline() -> None:
     warned = AccountReport(
         account_id="acct_w", name="Parc Lafontaine", locale="fr", status="warning",

@@ -13,10 +13,17 @@ _MONEY_DETAILS = frozenset(
 )
 
 
-def money(amount: int | None, currency: str | None) -> str:
+# The report and the console are read by the platform's operators: money is marked as the
+# platform's home market reads it (`Policy.platform_country`, Canada by default).
+HOME_COUNTRY = "CA"
+
+
+def money(amount: int | None, currency: str | None, country: str = HOME_COUNTRY) -> str:
+    """`$1,850.00` for CAD and `US$393.19` for USD on a Canadian platform; `country` is the
+    platform's."""
     if amount is None or currency is None:
         return "—"
-    return format_money(amount, currency, "en", "CA")
+    return format_money(amount, currency, "en", country)
 
 
 def readable_details(finding: Finding) -> list[tuple[str, str]]:

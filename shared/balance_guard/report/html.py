@@ -22,7 +22,7 @@ from balance_guard.domain.findings import CapacityShortCause, Finding, RuleCode
 from balance_guard.domain.headline import Headline
 from balance_guard.domain.notification import finding_keys
 from balance_guard.domain.policy import Policy
-from balance_guard.report.details import money, readable_details
+from balance_guard.report.details import HOME_COUNTRY, money, readable_details
 from balance_guard.report.model import AccountReport, Report
 from balance_guard.text.catalog import label, operator_title
 from balance_guard.text.formatting import format_day, format_long_day
@@ -118,17 +118,19 @@ def minimum_known(position: dict[str, Any], account: AccountReport) -> bool:
     return True
 
 
-def minimum_shown(position: dict[str, Any], account: AccountReport) -> str:
+def minimum_shown(position: dict[str, Any], account: AccountReport,
+                  country: str = HOME_COUNTRY) -> str:
     """The minimum balance, or why there is no figure: Stripe did not say, or none is set."""
     if not minimum_known(position, account):
         return gettext(MINIMUM_UNKNOWN, LANGUAGE)
     minimum = position.get("minimum")
     if minimum is None:
         return gettext(MINIMUM_NOT_SET, LANGUAGE)
-    return money(int(minimum), str(position["currency"]))
+    return money(int(minimum), str(position["currency"]), country)
 
 
-def _position(position: dict[str, Any], account: AccountReport) -> dict[str, object]:
+def _position(position: dict[str, Any], account: AccountReport,
+              country: str) -> dict[str, object]:
     """A position with the widths (percent) of its capacity bar against the exposure
     marker, and its minimum and payouts in words."""
     exposure = int(position["exposure"])
@@ -139,7 +141,7 @@ def _position(position: dict[str, Any], account: AccountReport) -> dict[str, obj
         "capacity_pct": round(100 * max(capacity, 0) / scale, 1),
         "exposure_pct": round(100 * exposure / scale, 1),
         "short": exposure > 0 and capacity < exposure,
-        "minimum_shown": minimum_shown(position, account),
+        "minimum_shown": minimum_shown(position, account, country),
         "payouts_shown": gettext(PAYOUTS[payouts(position, account)], LANGUAGE),
     }
 
@@ -164,14 +166,14 @@ def previous_findings(report: Report, previous: Report | None) -> dict[str, froz
 
 
 def _findings(account: AccountReport, as_of: date,
-              before: dict[str, frozenset[str]] | None) -> list[FindingView]:
+              before: dict[str, frozenset[str]] | None, country: str) -> list[FindingView]:
     known = None if before is None else before.get(account.account_id)
     keys = _keys(account, as_of)
     views = []
     for index, f in enumerate(account.findings):
         figure = None
         if f.amount is not None and f.code in FIGURES:
-            figure = (gettext(FIGURES[f.code], LANGUAGE), money(f.amount, f.currency))
+            figure = (gettext(FIGURES[f.code], LANGUAGE), money(f.amount, f.currency, country))
         views.append(FindingView(
             finding=f, title=operator_title(f.code, LANGUAGE), figure=figure,
             new=known is not None and not keys[index] <= known,
@@ -225,8 +227,9 @@ def render_report_html(report: Report, policy: Policy, previous: Report | None =
     found then is marked new."""
     accounts = sorted(report.accounts, key=lambda a: (_severity_rank(a), a.name.lower()))
     before = previous_findings(report, previous)
-    views = [(a, [_position(p, a) for p in a.positions], _findings(a, report.as_of, before))
-             for a in accounts]
+    home = policy.platform_country
+    views = [(a, [_position(p, a, home) for p in a.positions],
+              _findings(a, report.as_of, before, home)) for a in accounts]
     template = _env.get_template("report.html.j2")
     return template.render(
         report=report,
@@ -234,7 +237,7 @@ def render_report_html(report: Report, policy: Policy, previous: Report | None =
         rows=[row for a, _p, found in views for row in glance(a, found)],
         counts=Counter(a.status for a in report.accounts),
         compared_with=previous.as_of if previous is not None and before is not None else None,
-        money=money,
+        money=lambda amount, currency: money(amount, currency, home),
         day=lambda d: format_long_day(d, LANGUAGE),
         full_day=lambda d: format_day(d, LANGUAGE),
         status=lambda s: label(f"status_{s}", LANGUAGE),

@@ -34,6 +34,8 @@ class EmailRecord(BaseModel):
     to: list[str]
     subject: str
     message_id: str
+    # Sent between nights by a re-check a Stripe webhook started (extends report@1).
+    realtime: bool = False
 
 
 class AccountReport(BaseModel):
