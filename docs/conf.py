@@ -37,17 +37,27 @@ root_doc = "index"
 exclude_patterns = ["_build", "locales"]
 templates_path = ["_templates"]
 
-html_theme = "alabaster"
+# Furo: responsive (a phone gets a header with the page list and this page's contents in
+# drawers), maintained, and readable; light only, for building administrators. The site's
+# title and every word of the page frame come from the extension in the build's language;
+# `_templates/page.html` is Furo's page with those words, the language switch and no theme
+# toggle.
+html_theme = "furo"
 html_static_path = ["_static"]
 html_css_files = ["balance-guard.css"]
 html_show_sourcelink = False
 html_copy_source = False
 html_show_sphinx = False
-html_sidebars = {"**": ["about.html", "navigation.html", "searchfield.html"]}
+html_permalinks_icon = "#"
 html_theme_options = {
-    "page_width": "1040px",
-    "sidebar_width": "230px",
-    "font_family": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif",
-    "head_font_family": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif",
-    "show_powered_by": False,
+    "top_of_page_buttons": [],
+    "light_css_variables": {
+        "font-stack": "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, "
+                      "sans-serif",
+        "color-brand-primary": "#1d5aa6",
+        "color-brand-content": "#1d5aa6",
+        # An admonition's text (13 px in Furo) as large as the text around it.
+        "admonition-font-size": "var(--font-size--normal)",
+        "admonition-title-font-size": "var(--font-size--normal)",
+    },
 }

@@ -12,12 +12,12 @@ Directives:
 - ``.. comparison-table::`` — minimum balance vs refund and dispute prefunding;
 - ``.. reserve-example:: fixed|rolling|balance_transfer`` — a worked reserve example.
 
-It also gives every page a link to the same page in the other language (see
-``_templates/layout.html``), the search field's words in the build's language (see
-``_templates/searchfield.html``), and wraps every table in a box that scrolls sideways on
-its own, so that no page is wider than a phone. In a French build, the text of the help
-pages themselves (their `.po` catalogs) is set by the product's one French typography,
-`balance_guard.text.typography.french`, like every other surface.
+It also gives every page a link to the same page in the other language and the page
+frame's words in the build's language (see ``_templates/page.html`` and
+``_templates/sidebar/search.html``, for the Furo theme), and wraps every table in a box that
+scrolls sideways on its own, so that no page is wider than a phone. In a French build, the
+text of the help pages themselves (their `.po` catalogs) is set by the product's one French
+typography, `balance_guard.text.typography.french`, like every other surface.
 
 It may import Sphinx, docutils, Babel and `balance_guard` (domain and text); it holds no
 French and no typography of its own.
@@ -67,12 +67,20 @@ from balance_guard.text.typography import colon, french
 EXAMPLE_COUNTRY = "US"
 READER_COUNTRY = (os.environ.get("PLATFORM_COUNTRY") or "CA").strip().upper()
 SITE_TITLE = N_("Balance Guard help")
-# Words of the page frame that Sphinx's own catalogs leave in English (the search field's
-# placeholder is hard-coded, and Sphinx translates "Go" as "Go").
+# Words of the page frame (Furo's, see `_templates/page.html`) that Sphinx's own catalogs
+# leave in English or lack: Furo writes them in English, and Sphinx's French says
+# "Recherche" (the noun) in a search field.
 SITE_WORDS: dict[str, str] = {
     "search": N_("Search"),
-    "search_button": N_("Go"),
     "table_scroll": N_("Table, scrolls sideways"),
+    "skip_to_content": N_("Skip to content"),
+    "back_to_top": N_("Back to top"),
+    "site_navigation": N_("Site navigation"),
+    "on_this_page": N_("On this page"),
+    "next": N_("Next"),
+    "previous": N_("Previous"),
+    "search_needs_javascript": N_(
+        "Search needs JavaScript: turn it on in your browser, or find the page in the menu."),
 }
 
 CARD_FEE_PERCENT = Decimal("2.9")
@@ -400,8 +408,19 @@ class WrapTables(SphinxPostTransform):
             if parent is None or isinstance(parent, table_scroll):
                 continue
             box = table_scroll(label=label)
-            parent.replace(table, box)
+            if _is_theme_table_wrapper(parent):
+                # Furo's own box (`div.table-wrapper`) gives way to this one: one box that
+                # scrolls, named for screen readers.
+                parent.parent.replace(parent, box)
+                parent.remove(table)
+            else:
+                parent.replace(table, box)
             box += table
+
+
+def _is_theme_table_wrapper(node: nodes.Element) -> bool:
+    return (isinstance(node, nodes.container) and "table-wrapper" in node["classes"]
+            and len(node.children) == 1 and node.parent is not None)
 
 
 class FrenchTypography(SphinxTransform):
@@ -473,9 +492,7 @@ def _add_language_switch(
     context["bg_other_language"] = other
     context["bg_switch_href"] = switch_href(pagename, lang)
     context["bg_switch_label"] = catalog.label("language_name", other)
-    site_words = words(SITE_WORDS, lang)
-    context["bg_search_label"] = site_words["search"]
-    context["bg_search_button"] = site_words["search_button"]
+    context["bg_words"] = words(SITE_WORDS, lang)
 
 
 def setup(app: Sphinx) -> dict[str, Any]:

@@ -1,7 +1,8 @@
-"""The help site on a phone (390 px) and a laptop (1280 px), in headless Chromium: no page
-scrolls sideways (wide tables scroll inside their own box), the reserve tables fit a laptop
-screen in both languages, the reserve figures stay readable, the French pages show no
-English, and the language switcher keeps the `#rule-…` anchor."""
+"""The help site (Furo) on a phone (390 px) and a laptop (1280 px), in headless Chromium: no
+page scrolls sideways (wide tables scroll inside their own box), the reserve tables fit a
+laptop screen in both languages, the reserve figures stay readable, the French pages show
+no English, search finds pages in each language, and the language switcher keeps the
+`#rule-…` anchor and stays on screen."""
 
 from __future__ import annotations
 
@@ -32,10 +33,15 @@ pytestmark = [
                        "(apt-get install chromium)"),
 ]
 
-# Every piece of text a reader can see or hear: visible text, placeholders, button
-# captions, accessible names and tooltips.
+# Every piece of text a reader can see or hear: text, shown now or later (the theme's
+# "Back to top" appears when the reader scrolls up), placeholders, button captions,
+# accessible names, tooltips and icon titles.
 READABLE_TEXT = """() => {
-  const parts = [document.body.innerText, document.title];
+  const parts = [document.title];
+  const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT, {
+    acceptNode: n => n.parentElement.closest("script, style")
+      ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT});
+  while (walk.nextNode()) parts.push(walk.currentNode.textContent);
   for (const el of document.querySelectorAll("input, button, [aria-label], [title]")) {
     if (el.placeholder) parts.push(el.placeholder);
     if (el.type === "submit" || el.type === "button") parts.push(el.value);
@@ -44,6 +50,10 @@ READABLE_TEXT = """() => {
   }
   return parts.join("\\n");
 }"""
+# The language switch the reader sees: in the header on a phone, at the top of the page on
+# a laptop (the other one is hidden).
+SWITCH = ".language-switch a:visible"
+SEARCH_FIELD = "form[role=search] input[name=q]"
 
 
 @pytest.fixture(scope="module")
@@ -236,43 +246,83 @@ def test_reserve_figures_are_readable_on_a_phone(
 
 
 def test_french_pages_show_no_english(site: dict[str, Path], phone: Any) -> None:
-    # ("Navigation" is French too.)
+    # Sphinx's words and the theme's (Furo writes its own in English). ("Navigation" and
+    # "Menu" are French too.)
     english = ("Search", "Go", "Quick search", "Contents", "Previous", "Next",
-               "Hide Search Matches", "Related Topics", "English")
-    for path in html_pages(site["fr"]):
+               "Hide Search Matches", "Related Topics", "Skip", "Back", "Toggle", "sidebar",
+               "this", "Home", "Made", "Furo", "Expand", "Copyright", "English")
+    pages = [*html_pages(site["fr"]), site["fr"] / "search.html"]
+    for path in pages:
         phone.goto(path.as_uri())
         words = set(phone.evaluate(READABLE_TEXT).replace("\n", " ").split())
         # The switcher names the other language in that language, on purpose.
         found = [w for w in english if w in words and w != "English"]
         assert not found, (path.name, found)
     phone.goto((site["fr"] / "index.html").as_uri())
-    search = phone.locator("#searchbox input[name=q]")
+    search = phone.locator(SEARCH_FIELD)
     assert search.get_attribute("placeholder") == "Rechercher"
-    assert phone.locator("#searchbox input[type=submit]").get_attribute("value") == "OK"
+    assert search.get_attribute("aria-label") == "Rechercher"
+    assert phone.locator(".skip-to-content").inner_text() == "Aller au contenu"
+    assert phone.locator(".back-to-top").text_content().strip() == "Haut de la page"
 
 
 def test_english_search_box_is_unchanged(site: dict[str, Path], phone: Any) -> None:
     phone.goto((site["en"] / "index.html").as_uri())
-    assert phone.locator("#searchbox input[name=q]").get_attribute("placeholder") == "Search"
-    assert phone.locator("#searchbox input[type=submit]").get_attribute("value") == "Go"
+    assert phone.locator(SEARCH_FIELD).get_attribute("placeholder") == "Search"
+    assert phone.locator(SEARCH_FIELD).get_attribute("aria-label") == "Search"
 
 
+@pytest.mark.parametrize(("language", "query", "title"), [
+    ("en", "reserve", "Reserves"), ("fr", "réserve", "Réserves"),
+])
+def test_search_from_the_menu_finds_pages_in_the_page_language(
+    site: dict[str, Path], phone: Any, language: str, query: str, title: str,
+) -> None:
+    # On a phone the field is in the menu: open it, type, press the keyboard's search key.
+    phone.goto((site[language] / "adding-funds.html").as_uri())
+    phone.locator("label.nav-overlay-icon").click()
+    field = phone.locator(SEARCH_FIELD)
+    field.fill(query)
+    field.press("Enter")
+    phone.wait_for_url("**/search.html?q=*")
+    results = phone.locator("#search-results ul.search li a")
+    results.first.wait_for()
+    assert title in results.all_inner_texts()
+    assert phone.evaluate("document.documentElement.lang") == language
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE_WIDTH
+
+
+@pytest.mark.parametrize("width", [PHONE_WIDTH, LAPTOP_WIDTH], ids=["phone", "laptop"])
 @pytest.mark.parametrize(("source", "target"), [("en", "fr"), ("fr", "en")])
 def test_language_switch_keeps_the_rule_anchor(
-    site: dict[str, Path], browser: Any, source: str, target: str,
+    site: dict[str, Path], browser: Any, source: str, target: str, width: int,
 ) -> None:
-    page = browser.new_page(viewport={"width": PHONE_WIDTH, "height": 844})
+    page = browser.new_page(viewport={"width": width, "height": 844})
     try:
         page.goto((site[source] / "rules.html").as_uri() + f"#{RULE_ANCHOR}")
-        page.locator(".language-switch a").click()
+        assert page.locator(SWITCH).count() == 1
+        page.locator(SWITCH).click()
         page.wait_for_url(f"**/{target}/rules.html#{RULE_ANCHOR}")
         assert page.locator(f"#{RULE_ANCHOR}").count() == 1
         # An anchor reached after the page loaded (a click in the page) is carried too.
         page.evaluate("location.hash = '#rule-refund-capacity-short'")
-        page.locator(".language-switch a").click()
+        page.locator(SWITCH).click()
         page.wait_for_url(f"**/{source}/rules.html#rule-refund-capacity-short")
     finally:
         page.close()
+
+
+def test_language_switch_stays_on_screen_on_a_phone(site: dict[str, Path], phone: Any) -> None:
+    # A reader who arrives from an email at a rule, far down the page, sees the switch
+    # without scrolling back up: it is in the header, which stays on screen.
+    phone.goto((site["fr"] / "rules.html").as_uri() + "#rule-refund-capacity-short")
+    phone.wait_for_function("scrollY > 1000")
+    box = phone.locator(SWITCH).bounding_box()
+    assert box is not None
+    assert box["y"] >= 0
+    assert box["y"] + box["height"] <= 60
+    assert box["x"] + box["width"] <= PHONE_WIDTH
+    assert phone.locator(SWITCH).inner_text() == "English"
 
 
 def test_language_switch_without_javascript_lands_on_the_same_page(
@@ -282,7 +332,7 @@ def test_language_switch_without_javascript_lands_on_the_same_page(
     try:
         page = context.new_page()
         page.goto((site["en"] / "reserves.html").as_uri() + f"#{RULE_ANCHOR}")
-        page.locator(".language-switch a").click()
+        page.locator(SWITCH).click()
         page.wait_for_url("**/fr/reserves.html*")
         assert page.title().startswith("Réserves")
     finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 import re
 import subprocess
 import sys
@@ -71,7 +72,7 @@ def as_shown(text: str) -> str:
 def test_every_page_is_built(site: dict[str, Path], language: str) -> None:
     for name in PAGES:
         assert (site[language] / f"{name}.html").is_file(), name
-    assert f'<html lang="{language}"' in page(site, language, "index")
+    assert f'<html class="no-js" lang="{language}"' in page(site, language, "index")
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
@@ -135,21 +136,74 @@ def test_every_table_scrolls_in_its_own_box(site: dict[str, Path], language: str
 
 
 def test_search_field_speaks_the_page_language(site: dict[str, Path]) -> None:
+    # Furo's field submits with the keyboard's key: no button, no "Go".
     french = page(site, "fr", "index")
-    assert 'placeholder="Rechercher"' in french
-    assert 'value="OK"' in french
+    assert 'placeholder="Rechercher" name="q" aria-label="Rechercher"' in french
+    assert 'placeholder="Recherche"' not in french  # Sphinx's French, the noun
     assert 'placeholder="Search"' not in french
-    assert 'value="Go"' not in french
+    assert 'type="submit"' not in french
     english = page(site, "en", "index")
-    assert 'placeholder="Search"' in english
-    assert 'value="Go"' in english
+    assert 'placeholder="Search" name="q" aria-label="Search"' in english
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_search_works_in_the_page_language(site: dict[str, Path], language: str) -> None:
+    search = page(site, language, "search")
+    assert f'<html class="no-js" lang="{language}"' in search
+    assert 'src="searchindex.js' in search
+    assert 'id="search-results"' in search
+    assert (site[language] / "searchindex.js").is_file()
+    # Sphinx stems the words of each language its own way: "réserves" finds "réserve".
+    stemmer = "FrenchStemmer" if language == "fr" else "EnglishStemmer"
+    assert stemmer in (site[language] / "_static" / "language_data.js").read_text("utf-8")
+    index = (site[language] / "searchindex.js").read_text(encoding="utf-8")
+    titles = json.loads(index.removeprefix("Search.setIndex(").removesuffix(")"))["titles"]
+    assert ("Réserves" if language == "fr" else "Reserves") in titles
+    # Without JavaScript, the page says so in its language.
+    needs = ("La recherche a besoin de JavaScript" if language == "fr"
+             else "Search needs JavaScript")
+    assert needs in search
 
 
 def test_switcher_carries_the_anchor(site: dict[str, Path]) -> None:
     html = page(site, "en", "rules")
-    assert 'id="language-switch-link" href="../fr/rules.html"' in html
+    # One in the header (a phone), one at the top of the page (a laptop).
+    assert html.count('class="language-switch-link" href="../fr/rules.html"') == 2
     assert "location.hash" in html
     assert 'addEventListener("hashchange"' in html
+    assert '<link rel="alternate" hreflang="fr" href="../fr/rules.html"' in html
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_the_site_wears_furo_light(site: dict[str, Path], language: str) -> None:
+    html = page(site, language, "rules")
+    assert "_static/styles/furo.css" in html
+    assert "_static/balance-guard.css" in html
+    assert 'document.body.dataset.theme = "light";' in html
+    assert 'localStorage.getItem("theme")' not in html  # no light/dark toggle
+    assert 'class="theme-toggle"' not in html
+    assert 'class="sidebar-brand-text">' + ("Aide de Balance Guard" if language == "fr"
+                                           else "Balance Guard help") in html
+    assert "Made with" not in html
+
+
+# The theme's words, as the page frame writes them in each language.
+FRAME_WORDS = {
+    "en": ("Skip to content", "Back to top", "On this page", "Site navigation", "Next",
+           "Previous"),
+    "fr": ("Aller au contenu", "Haut de la page", "Sur cette page", "Navigation du site",
+           "Suivant", "Précédent"),
+}
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_the_page_frame_speaks_the_page_language(site: dict[str, Path], language: str) -> None:
+    html = page(site, language, "reserves")  # it has a previous and a next page
+    for word in FRAME_WORDS[language]:
+        assert word in html, word
+    if language == "fr":
+        for word in (*FRAME_WORDS["en"], "Toggle", "Contents", "Expand"):
+            assert word not in html, word
 
 
 def test_french_pages_are_translated(site: dict[str, Path]) -> None:
