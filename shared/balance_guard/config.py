@@ -19,6 +19,7 @@ ENVIRONMENT = {
     "BALANCE_GUARD_LOOKBACK_DAYS": "exposure_lookback_days",
     "BALANCE_GUARD_RELEASE_HORIZON_DAYS": "release_horizon_days",
     "BALANCE_GUARD_REMINDER_DAYS": "warning_reminder_days",
+    "BALANCE_GUARD_REALTIME_EMAILS_PER_DAY": "realtime_emails_per_day",
     "BALANCE_GUARD_ARRIVAL_DAYS": "arrival_business_days",
     "BALANCE_GUARD_TIMEZONE": "timezone",
     "DEFAULT_LOCALE": "default_locale",

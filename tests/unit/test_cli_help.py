@@ -10,7 +10,7 @@ import pytest
 from balance_guard.cli import simulate
 from balance_guard.cli.main import build_parser, main
 
-SUBCOMMANDS = ("run", "check", "explain", "sandbox", "reserve-simulate")
+SUBCOMMANDS = ("run", "check", "explain", "sandbox", "reserve-simulate", "listen")
 
 
 def help_of(capsys: pytest.CaptureFixture[str], *argv: str) -> str:

@@ -209,6 +209,16 @@ def explain(args: argparse.Namespace) -> int:
 def sandbox(args: argparse.Namespace) -> int:
     from balance_guard.sandbox.server import serve_forever
 
+    webhooks = None
+    if args.webhook_url:
+        from balance_guard.cli.listen import webhook_secret
+        from balance_guard.sandbox.webhooks import WebhookPoster
+
+        try:
+            webhooks = WebhookPoster(args.webhook_url, webhook_secret(args.webhook_secret_file))
+        except ValueError as error:
+            raise UsageError(str(error)) from None
     serve_forever(args.scenario, args.port, args.latency_ms, args.rate_limit, args.fault_rate,
-                  endpoint_rate_limit_rps=args.endpoint_rate_limit, fault_kinds=args.fault_kinds)
+                  endpoint_rate_limit_rps=args.endpoint_rate_limit, fault_kinds=args.fault_kinds,
+                  webhooks=webhooks)
     return EXIT_OK

@@ -115,9 +115,28 @@ def build_parser() -> argparse.ArgumentParser:
                          help="what --fault-rate injects, comma separated: 500, 503, drop, "
                               "malformed, lock_timeout (a retryable 429), 429 (a rate limit), "
                               "or all (default: 500,503,drop,malformed)")
+    sandbox.add_argument("--webhook-url", metavar="URL",
+                         help="post signed Stripe events there when the clock moves "
+                              "(e.g. balance-guard listen's http://127.0.0.1:8787/)")
+    sandbox.add_argument("--webhook-secret-file", type=Path, metavar="PATH",
+                         help="the signing secret for --webhook-url; default: "
+                              "$STRIPE_WEBHOOK_SECRET")
 
     simulate.add_parser(commands)
+
+    from balance_guard.cli import listen as listen_command
+
+    listen = commands.add_parser("listen", help="receive Stripe's webhooks: re-check an "
+                                                "account minutes after it changes")
+    _stripe_options(listen)
+    listen_command.add_options(listen)
     return parser
+
+
+def _listen(args: argparse.Namespace) -> int:
+    from balance_guard.cli import listen
+
+    return listen.run(args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -135,7 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     handlers = {
         "run": commands.run, "check": commands.check, "explain": commands.explain,
-        "sandbox": commands.sandbox,
+        "sandbox": commands.sandbox, "listen": _listen,
     }
     try:
         if args.command == "reserve-simulate":

@@ -16,6 +16,12 @@ reminder). Otherwise nothing is sent.
 
 A warning that goes away and comes back within the reminder period is not announced again
 as new: a figure hovering around a threshold must not send an email every other night.
+
+Between nights, a re-check (a Stripe webhook said the account changed) emails only to add,
+never to repeat (`decide_realtime`): a critical finding that no email since the last night
+carried (a refund that just got stuck, a balance that just went negative), at most
+`policy.realtime_emails_per_day` times per account and run date; everything else waits
+for the night.
 """
 
 from __future__ import annotations
@@ -179,3 +185,66 @@ def _reason(
     return None
 
 
+def decide_realtime(
+    findings: Iterable[Finding],
+    history: Mapping[str, SentRecord],
+    as_of: date,
+    policy: Policy,
+    *,
+    sent_today: int,
+    last_night: date | None = None,
+    releases: Sequence[Release] = (),
+) -> Notification | None:
+    """A re-check's email for one account on run date `as_of`, or None.
+
+    Due only for a critical finding that no email since the last night carried: one whose
+    keys were all last sent before `last_night` (the run date of the account's last nightly
+    check; `as_of` when unknown or later). A critical finding present at that night was in
+    its email, since criticals are due every night; one absent then, or absent from every
+    email since, is news. `sent_today`: the real-time emails already sent to the account
+    for `as_of`; none once it reaches `policy.realtime_emails_per_day`. The email lists
+    every finding, like the night's, and each counts as sent on `as_of`.
+    """
+    if sent_today >= policy.realtime_emails_per_day:
+        return None
+    since = as_of if last_night is None or last_night > as_of else last_night
+    listed = most_severe_first([f for f in findings if f.code not in NOT_FOR_ADMINS])
+    due = [
+        (finding, Reason.CRITICAL)
+        for finding in listed
+        if finding.severity is Severity.CRITICAL
+        and not _carried_since(finding, history, since, as_of, releases)
+    ]
+    if not due:
+        return None
+    news = {id(f) for f, _ in due}
+    listed = sorted(listed, key=lambda f: (-f.severity.rank, id(f) not in news))
+    records = tuple(
+        SentRecord(key=key, last_sent=as_of, fingerprint=fingerprint(finding))
+        for finding in listed
+        for key in finding_keys(finding, as_of, releases)
+    )
+    return Notification(findings=tuple(listed), due=tuple(due), records=records)
+
+
+def _carried_since(
+    finding: Finding,
+    history: Mapping[str, SentRecord],
+    since: date,
+    as_of: date,
+    releases: Sequence[Release],
+) -> bool:
+    sent = [history.get(key) for key in finding_keys(finding, as_of, releases)]
+    return all(record is not None and record.last_sent >= since for record in sent)
+
+
+def merged_history(*histories: Mapping[str, SentRecord]) -> dict[str, SentRecord]:
+    """Several histories as one: per key, the record sent last (the night's and the
+    real-time emails' are kept apart in the send log)."""
+    merged: dict[str, SentRecord] = {}
+    for history in histories:
+        for key, record in history.items():
+            known = merged.get(key)
+            if known is None or record.last_sent >= known.last_sent:
+                merged[key] = record
+    return merged

@@ -45,6 +45,9 @@ class Policy(BaseModel):
     exposure_lookback_days: int = Field(default=90, ge=1, le=3650)
     release_horizon_days: int = Field(default=14, ge=0, le=3650)
     warning_reminder_days: int = Field(default=7, ge=1, le=365)
+    # Emails a re-check between nights (a Stripe webhook) may send one account per run
+    # date, each only for a critical finding no email since the night carried; 0: none.
+    realtime_emails_per_day: int = Field(default=2, ge=0, le=24)
     arrival_business_days: int = Field(default=2, ge=0, le=30)
     default_locale: Locale = Locale.EN
     exposure_floors: dict[str, int] = Field(default_factory=dict)

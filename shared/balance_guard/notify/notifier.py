@@ -17,11 +17,17 @@ import signal
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
 from types import FrameType
 
-from balance_guard.domain.notification import decide
+from balance_guard.domain.notification import (
+    Notification,
+    SentRecord,
+    decide,
+    decide_realtime,
+    merged_history,
+)
 from balance_guard.domain.policy import AccountSettings, Policy
 from balance_guard.notify.digest import render_digest
 from balance_guard.notify.recipients import resolve_recipients, shown
@@ -43,6 +49,13 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_SENDER = "Balance Guard <no-reply@balance-guard.local>"
 DIGEST_REF = "digest"
+REALTIME_REF = "realtime"
+
+
+def realtime_key(account_id: str, slot: int) -> str:
+    """The send log's key (and the email's reference, so its outbox file is its own) of an
+    account's `slot`-th real-time email of a run date."""
+    return f"{account_id}-{REALTIME_REF}-{slot}"
 
 
 @dataclass
@@ -156,18 +169,93 @@ class Notifier:
         lease lapses). The outcome lists every email of the date, an earlier attempt's too.
 
         `country` (the account's, e.g. `CA`) picks the money and date conventions; without
-        it each currency is formatted as in its own country.
+        it each currency is formatted as in its own country. The real-time emails of the
+        day before come first in the outcome's emails, as sent earlier.
         """
+        outcome = self._notify_night(account, account_email=account_email,
+                                     settings=settings, as_of=as_of, run_id=run_id,
+                                     country=country)
+        if account.status == "error" or account.error is not None:
+            return outcome
+        earlier = self.realtime_emails(account.account_id, as_of - timedelta(days=1))
+        if not earlier:
+            return outcome
+        return replace(outcome, emails=[*earlier, *outcome.emails],
+                       earlier=len(earlier) + outcome.earlier)
+
+    def _notify_night(
+        self, account: AccountReport, *, account_email: str | None,
+        settings: AccountSettings, as_of: date, run_id: str, country: str | None,
+    ) -> NotifyOutcome:
         if account.status == "error" or account.error is not None:
             return NotifyOutcome(reason="not checked: operations hear of it in the digest")
         acct = account.account_id
         status = self.log.status(acct, as_of)
         if status.state in ("sending", "sent"):
             return _claimed_elsewhere(status, [])
-        decision = decide(account.findings, self.log.history(acct), as_of, self.policy,
+        decision = decide(account.findings, self.history(acct), as_of, self.policy,
                           account.reserve_releases)
         if decision is None:
             return NotifyOutcome(reason="nothing new since the last email")
+        return self._send_decision(account, decision, acct, status, as_of, run_id, settings,
+                                   account_email, country)
+
+    def notify_realtime(
+        self,
+        account: AccountReport,
+        *,
+        account_email: str | None,
+        settings: AccountSettings,
+        as_of: date,
+        run_id: str,
+        country: str | None = None,
+        last_night: date | None = None,
+    ) -> NotifyOutcome:
+        """A re-check's email, only for a critical finding no email since the last night
+        (`last_night`: the account's last nightly run date) carried, and at most
+        `policy.realtime_emails_per_day` per account and run date: the same email as the
+        night's, recorded under the date's next real-time slot, flagged `realtime`."""
+        if account.status == "error" or account.error is not None:
+            return NotifyOutcome(reason="not checked: the night tries again")
+        acct = account.account_id
+        slots = range(1, self.policy.realtime_emails_per_day + 1)
+        statuses = [(slot, self.log.status(realtime_key(acct, slot), as_of)) for slot in slots]
+        if any(status.state == "sending" for _, status in statuses):
+            return NotifyOutcome(reason="another re-check is sending this account's email",
+                                 in_flight=True)
+        sent_today = sum(status.state == "sent" for _, status in statuses)
+        free = next(((slot, status) for slot, status in statuses if status.state != "sent"),
+                    None)
+        decision = decide_realtime(account.findings, self.history(acct), as_of, self.policy,
+                                   sent_today=sent_today, last_night=last_night,
+                                   releases=account.reserve_releases)
+        if decision is None or free is None:
+            why = ("the day's real-time emails are all sent: the night tells the rest"
+                   if free is None or sent_today >= self.policy.realtime_emails_per_day
+                   else "nothing critical that today's emails did not carry")
+            return NotifyOutcome(reason=why)
+        slot, status = free
+        return self._send_decision(account, decision, realtime_key(acct, slot), status, as_of,
+                                   run_id, settings, account_email, country, realtime=True)
+
+    def history(self, account_id: str) -> dict[str, SentRecord]:
+        """What was last sent about each finding, by the night's or a real-time email."""
+        slots = range(1, self.policy.realtime_emails_per_day + 1)
+        return merged_history(self.log.history(account_id),
+                              *(self.log.history(realtime_key(account_id, n)) for n in slots))
+
+    def realtime_emails(self, account_id: str, as_of: date) -> list[EmailRecord]:
+        """The real-time emails recorded for this account and run date, in slot order."""
+        return [email for slot in range(1, self.policy.realtime_emails_per_day + 1)
+                for email in self.log.sent_emails(realtime_key(account_id, slot), as_of)]
+
+    def _send_decision(
+        self, account: AccountReport, decision: Notification, key: str, status: SendStatus,
+        as_of: date, run_id: str, settings: AccountSettings, account_email: str | None,
+        country: str | None, *, realtime: bool = False,
+    ) -> NotifyOutcome:
+        """Render, claim `key` for `as_of` (where `status` stood), send, and record (or
+        give the claim back)."""
         recipients = resolve_recipients(settings.emails, account_email,
                                         self.policy.max_recipients)
         notices = list(recipients.notices)
@@ -184,19 +272,21 @@ class Notifier:
                            "not sent; the next run sends it")
             return NotifyOutcome(notices=notices, reason="run interrupted", interrupted=True,
                                  failed=True)
-        if not self.log.claim(acct, as_of, run_id):
-            return _claimed_elsewhere(self.log.status(acct, as_of), notices)
+        if not self.log.claim(key, as_of, run_id):
+            return _claimed_elsewhere(self.log.status(key, as_of), notices)
         if status.state == "lapsed":
             notices.append(f"an earlier attempt (run {status.run_id}) stopped before recording "
                            "this email: sent again, so it may arrive twice")
         emails: list[EmailRecord] = []
         try:
-            self._deliver(rendered, recipients.addresses, acct, as_of, emails, notices)
+            self._deliver(rendered, recipients.addresses, key, as_of, emails, notices)
         finally:
+            if realtime:
+                emails[:] = [email.model_copy(update={"realtime": True}) for email in emails]
             if emails:
-                self.log.record(acct, as_of, run_id, emails, decision.records)
+                self.log.record(key, as_of, run_id, emails, decision.records)
             else:
-                self.log.release(acct, as_of, run_id)
+                self.log.release(key, as_of, run_id)
         return NotifyOutcome(emails, notices, "" if emails else "no recipient could be reached",
                              failed=not emails)
 

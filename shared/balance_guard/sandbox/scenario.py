@@ -351,10 +351,21 @@ class PlatformSpec(_Spec):
     balances: BalancesSpec = BalancesSpec()
 
 
+class StepSpec(_Spec):
+    """The sandbox's clock moves to `clock` `after_seconds` after the sandbox starts; with
+    `--webhook-url`, the events of what that move changed are posted (sandbox/webhooks.py)."""
+
+    after_seconds: float = Field(ge=0, le=86_400)
+    clock: date
+
+
 class Scenario(_Spec):
     description: str | None = None
     # The sandbox's default day; objects created after its end (UTC) are not served yet.
     clock: date
+    # Clock moves while the sandbox runs, in time order: how a scenario changes the world
+    # under a running `balance-guard listen`.
+    steps: tuple[StepSpec, ...] = ()
     platform: PlatformSpec
     accounts: tuple[AccountSpec, ...] = ()
 
@@ -371,6 +382,11 @@ class Scenario(_Spec):
         if any(a.id == self.platform.account_id for a in self.accounts):
             raise ValueError("the platform's id cannot also be a connected account's")
         return self
+
+    @field_validator("steps")
+    @classmethod
+    def _steps_in_order(cls, steps: tuple[StepSpec, ...]) -> tuple[StepSpec, ...]:
+        return tuple(sorted(steps, key=lambda s: s.after_seconds))
 
     def account(self, account_id: str) -> AccountSpec | None:
         return next((a for a in self.accounts if a.id == account_id), None)

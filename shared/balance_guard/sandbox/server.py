@@ -3,6 +3,9 @@
     with Sandbox(load_scenario(None), clock=date(2026, 8, 1)) as sandbox:
         client = stripe.StripeClient(sandbox.secret_key,
                                      base_addresses={"api": sandbox.base_url})
+
+With a `WebhookPoster`, every move of the clock (`set_clock`, or a scenario's `steps`
+while it runs) posts the events of what changed (sandbox/webhooks.py).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import contextlib
 import logging
 import socket
 import threading
+import time
 from collections.abc import Sequence
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -21,6 +25,7 @@ from typing import Any, Self
 from balance_guard.sandbox.app import RecordedRequest, SandboxApp
 from balance_guard.sandbox.faults import DEFAULT_FAULTS, FaultKind
 from balance_guard.sandbox.scenario import Scenario, load_scenario
+from balance_guard.sandbox.webhooks import WebhookPoster, world_events
 
 log = logging.getLogger(__name__)
 
@@ -143,8 +148,12 @@ class Sandbox:
         host: str = "127.0.0.1",
         fault_kinds: Sequence[FaultKind] = DEFAULT_FAULTS,
         endpoint_rate_limit_rps: float | None = None,
+        webhooks: WebhookPoster | None = None,
     ) -> None:
         self.scenario = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+        self.webhooks = webhooks
+        self._steps_stop = threading.Event()
+        self._steps: threading.Thread | None = None
         self.app = SandboxApp(
             self.scenario, latency_ms=latency_ms, rate_limit_rps=rate_limit_rps,
             fault_rate=fault_rate, seed=seed, clock=clock, fault_kinds=fault_kinds,
@@ -163,9 +172,27 @@ class Sandbox:
                 target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                 name=f"stripe-sandbox:{self.port}", daemon=True)
             self._thread.start()
+            if self.scenario.steps:
+                self._steps_stop.clear()
+                self._steps = threading.Thread(target=self._run_steps, name="sandbox-steps",
+                                               daemon=True)
+                self._steps.start()
         return self.base_url
 
+    def _run_steps(self) -> None:
+        started = time.monotonic()
+        for step in self.scenario.steps:
+            if self._steps_stop.wait(max(0.0, started + step.after_seconds - time.monotonic())):
+                return
+            self.set_clock(step.clock)
+
     def stop(self) -> None:
+        self._steps_stop.set()
+        if self._steps is not None:
+            self._steps.join(timeout=5)
+            self._steps = None
+        if self.webhooks is not None:
+            self.webhooks.stop()
         server, thread = self._server, self._thread
         self._server = self._thread = None
         if server is None:
@@ -212,7 +239,13 @@ class Sandbox:
         return self.app.clock
 
     def set_clock(self, day: date) -> None:
+        """Move the world to `day`; with webhooks, post the events of what changed."""
+        before = self.app.clock
         self.app.set_clock(day)
+        if self.webhooks is not None and day != before:
+            events = world_events(self.app.world, before, day)
+            log.info("clock %s -> %s: %d webhook event(s)", before, day, len(events))
+            self.webhooks.send(events)
 
     @property
     def request_count(self) -> int:
@@ -251,17 +284,22 @@ def serve_forever(
     seed: int = 0,
     endpoint_rate_limit_rps: float | None = None,
     fault_kinds: Sequence[FaultKind] = DEFAULT_FAULTS,
+    webhooks: WebhookPoster | None = None,
 ) -> None:
     """Run the sandbox in the foreground until interrupted (`balance-guard sandbox`)."""
     sandbox = Sandbox(load_scenario(scenario_path), port=port, latency_ms=latency_ms,
                       rate_limit_rps=rate_limit_rps, fault_rate=fault_rate, seed=seed,
                       clock=clock, fault_kinds=fault_kinds,
-                      endpoint_rate_limit_rps=endpoint_rate_limit_rps)
+                      endpoint_rate_limit_rps=endpoint_rate_limit_rps, webhooks=webhooks)
     url = sandbox.start()
     scenario = sandbox.scenario
     print(f"Stripe sandbox at {url}: {len(scenario.accounts)} connected accounts of "
           f"{scenario.platform.business_name}, clock {sandbox.clock.isoformat()}.")
     # The sandbox's own published test key, not a secret: clients need it to connect.
+    if webhooks is not None:
+        steps = ", ".join(f"{s.clock} after {s.after_seconds:g} s" for s in scenario.steps)
+        print(f"Webhooks to {webhooks.url} when the clock moves"
+              f"{f' ({steps})' if steps else ''}.")
     print(f"Sandbox API key: {sandbox.secret_key}   (Ctrl-C stops)", flush=True)
     try:
         sandbox.wait()
