@@ -8,6 +8,7 @@ from string import Formatter
 from typing import Any
 
 import pytest
+from babel.messages.pofile import read_po
 
 from balance_guard.domain import catalog
 from balance_guard.domain.catalog import (
@@ -40,8 +41,7 @@ from balance_guard.text.catalog import (
     rule_text,
     severity_label,
 )
-from balance_guard.text.i18n import gettext
-from tools.translations import FRENCH, read
+from balance_guard.text.i18n import LOCALE_DIR, gettext
 
 FIELDS = tuple(RuleText.model_fields)
 # Written for every rule; `finding_action` only where the action names a figure.
@@ -455,7 +455,8 @@ def english_texts() -> list[str]:
 
 
 def test_every_text_of_the_catalog_has_its_french_in_the_translation_catalog() -> None:
-    french = {str(m.id): str(m.string) for m in read(FRENCH, "fr") if m.id and m.string}
+    with (LOCALE_DIR / "fr" / "LC_MESSAGES" / "balance_guard.po").open("rb") as handle:
+        french = {str(m.id): str(m.string) for m in read_po(handle) if m.id and m.string}
     missing = [text for text in english_texts() if text not in french]
     assert missing == []
     # Words both languages spell alike ("Code", "Total") are still translated, not skipped.
