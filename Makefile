@@ -30,7 +30,7 @@ browser:
 	  else echo "chromium is missing: browser tests will be skipped (apt-get install chromium)"; fi; }
 
 demo: install catalogs docs
-	rm -rf out/outbox out/night-1 $(DEMO_STATE) out/report.json out/report.html
+	rm -rf out/outbox out/night-1 out/realtime $(DEMO_STATE) out/report.json out/report.html
 	@echo "== Night 1: $(NIGHT1) =="
 	$(DEMO_ENV) $(BIN)/balance-guard run --as-of $(NIGHT1) --state $(DEMO_STATE) --outbox out/outbox \
 	  --report-json out/night-1/report.json --report-html out/night-1/report.html \
@@ -40,6 +40,9 @@ demo: install catalogs docs
 	  --report-json out/report.json --report-html out/report.html --report-csv out/report.csv \
 	  --previous-report-json out/night-1/report.json \
 	  --docs-base-url file://$(CURDIR)/out/docs || [ $$? -eq 1 ]
+	@echo "== Day 2, after night 2: a refund gets stuck, Stripe's webhook reaches balance-guard listen =="
+	$(DEMO_ENV) $(BIN)/python tools/demo_realtime.py --as-of $(NIGHT2) --state $(DEMO_STATE) \
+	  --outbox out/outbox --work out/realtime --docs-base-url file://$(CURDIR)/out/docs
 	@echo
 	@echo "Reports:  out/report.json  out/report.html  (night 1: out/night-1/)"
 	@echo "Emails:   out/outbox/  ($$(ls out/outbox/*.eml 2>/dev/null | wc -l) .eml, each with an .html preview)"

@@ -637,6 +637,90 @@ def test_a_long_list_is_cut_and_says_how_many_more_are_in_the_report() -> None:
     assert "… et 3 autres dans le rapport complet.\n" in text
 
 
+def emailed_between_nights() -> Report:
+    """Last night's run, plus a building a re-check emailed twice during the day (and once
+    the night before), and a critical one that only had its nightly email."""
+    def email(subject: str, *, realtime: bool = False) -> EmailRecord:
+        return EmailRecord(to=["gestion@habitations-beaubien.example"], subject=subject,
+                           message_id=f"<{len(subject)}@x>", realtime=realtime)
+
+    beaubien = AccountReport(
+        account_id="acct_1HbbHabBeaubien01", name="Les Habitations Beaubien", locale="fr",
+        status="ok", emails=[
+            email("Les Habitations Beaubien\u00a0: un remboursement est en attente",
+                  realtime=True),
+            email("Les Habitations Beaubien\u00a0: solde négatif", realtime=True),
+            email("Les Habitations Beaubien\u00a0: bilan de la nuit")])
+    nightly = account("acct_4", name="Harbourview Lofts").model_copy(update={
+        "emails": [email("Harbourview Lofts: refund capacity is short")]})
+    accounts = [*run_report().accounts, beaubien, nightly]
+    return Report(run_id="2026-08-01T06:00:00Z-3f2a", as_of=AS_OF, accounts=accounts,
+                  totals=totals_of(accounts, stripe_requests=15, duration_s=2.5))
+
+
+REALTIME_EN = f"""\
+Accounts that could not be checked (1)
+- Place Verte (acct_2)
+    Stripe did not answer after 3 tries
+    Open in the Stripe Dashboard: {DASHBOARD}acct_2
+
+Emails sent in real time (2)
+- Les Habitations Beaubien (acct_1HbbHabBeaubien01)
+    Les Habitations Beaubien~: un remboursement est en attente
+    Les Habitations Beaubien~: solde négatif
+    Open in the Stripe Dashboard: {DASHBOARD}acct_1HbbHabBeaubien01
+
+Notices (1)
+""".replace("~", "\u00a0")
+REALTIME_FR = f"""\
+Courriels envoyés en temps réel (2)
+- Les Habitations Beaubien (acct_1HbbHabBeaubien01)
+    Les Habitations Beaubien~: un remboursement est en attente
+    Les Habitations Beaubien~: solde négatif
+    Ouvrir dans le tableau de bord Stripe~: {DASHBOARD}acct_1HbbHabBeaubien01
+
+Avis (1)
+""".replace("~", "\u00a0")
+
+
+@pytest.mark.parametrize(("language", "expected"), [("en", REALTIME_EN), ("fr", REALTIME_FR)])
+def test_the_digest_lists_the_emails_sent_in_real_time_after_the_accounts_to_act_on(
+    language: str, expected: str,
+) -> None:
+    text = render_digest(emailed_between_nights(), (language,)).text
+
+    assert expected in text
+    # The night's own emails are not listed, however critical their building.
+    assert "refund capacity is short" not in text
+    assert "bilan de la nuit" not in text
+
+
+def test_the_digest_html_heads_the_real_time_emails_and_escapes_their_subjects() -> None:
+    report = emailed_between_nights()
+    hostile = report.accounts[-2].model_copy(update={"emails": [EmailRecord(
+        to=["a@b.example"], subject="<img src=x onerror=alert(1)>", message_id="<h@x>",
+        realtime=True)]})
+    report = report.model_copy(update={"accounts": [*report.accounts[:-2], hostile]})
+
+    html = render_digest(report, ("en",)).html
+
+    assert '<h2 style="margin:0 0 6px 0;font-size:16px;color:#0e7090;">Emails sent in real ' \
+           'time (1)</h2>' in html
+    assert '<br><span style="font-size:14px;">&lt;img src=x onerror=alert(1)&gt;</span>' in html
+    assert "<img" not in html
+    order = [html.index(text) for text in (
+        "Accounts that could not be checked (1)", "Emails sent in real time (1)",
+        "Notices (1)")]
+    assert order == sorted(order)
+
+
+def test_a_night_without_real_time_emails_has_no_such_list() -> None:
+    digest = render_digest(run_report(), ("en",))
+
+    assert "real time" not in digest.text
+    assert "real time" not in digest.html
+
+
 BOREAL = "Boréal Gestion immobilière support <support@boreal-gestion.example>"
 
 

@@ -12,7 +12,13 @@ from balance_guard.domain.headline import Headline
 from balance_guard.domain.policy import Policy
 from balance_guard.report.html import FIGURES, MINIMUM_NOT_SET, MINIMUM_UNKNOWN, PAYOUTS
 from balance_guard.report.html import render_report_html as render_html
-from balance_guard.report.model import AccountReport, Report, ReserveRelease, totals_of
+from balance_guard.report.model import (
+    AccountReport,
+    EmailRecord,
+    Report,
+    ReserveRelease,
+    totals_of,
+)
 from balance_guard.text.i18n import gettext
 
 NIGHT = date(2026, 8, 2)
@@ -263,6 +269,33 @@ def test_hostile_building_names_are_escaped() -> None:
     html = render_report_html(report_of(short_account('<script>alert("x")</script>')))
     assert "<script>alert" not in html
     assert '<a href="#acct_1">&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;</a>' in html
+
+
+def test_an_email_a_re_check_sent_during_the_day_reads_sent_in_real_time() -> None:
+    emails = [
+        EmailRecord(to=["gestion@habitations-beaubien.example"], message_id="<rt@x>",
+                    subject="Les Habitations Beaubien : un remboursement est en attente",
+                    realtime=True),
+        EmailRecord(to=["gestion@habitations-beaubien.example", "ca@beaubien.example"],
+                    message_id="<night@x>", subject="Les Habitations Beaubien : bilan"),
+    ]
+    building = AccountReport(account_id="acct_hbb", name="Les Habitations Beaubien",
+                             locale="fr", status="critical", emails=emails)
+    page = render_report_html(report_of(building))
+    assert '<p class="acct">Emailed: gestion@habitations-beaubien.example — “Les Habitations ' \
+           'Beaubien : un remboursement est en attente” <span class="pill realtime">sent in ' \
+           'real time</span>; gestion@habitations-beaubien.example, ca@beaubien.example — ' \
+           '“Les Habitations Beaubien : bilan”</p>' in article(page, "acct_hbb")
+    assert page.count("sent in real time") == 1
+    assert gettext("sent in real time", "fr") == "envoyé en temps réel"
+
+
+def test_a_night_s_own_email_is_not_called_real_time() -> None:
+    night = EmailRecord(to=["a@b.example"], subject="Bilan", message_id="<n@x>")
+    page = render_report_html(report_of(AccountReport(
+        account_id="acct_n", name="Night Court", locale="en", status="ok", emails=[night])))
+    assert '<p class="acct">Emailed: a@b.example — “Bilan”</p>' in page
+    assert "real time" not in page
 
 
 # New since last night: what the previous night's report did not have.

@@ -12,6 +12,7 @@ from pathlib import Path
 from balance_guard.check.runner import RunOptions, missing_accounts, run_night
 from balance_guard.check.state_store import SqliteStateStore
 from balance_guard.cli.console import Progress, print_account_table, print_summary
+from balance_guard.cli.language import _
 from balance_guard.cli.options import (
     EXIT_ACCOUNT_FAILED,
     EXIT_OK,
@@ -42,7 +43,8 @@ def _write(path: Path | None, text: str, option: str = "") -> bool:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(redact(text), encoding="utf-8")
     except OSError as error:
-        print(f"balance-guard: {option} {path}: not written ({error.strerror})", file=sys.stderr)
+        print(_("balance-guard: {option} {path}: not written ({reason})").format(
+            option=option, path=path, reason=error.strerror), file=sys.stderr)
         return False
     return True
 
@@ -89,12 +91,13 @@ def run(args: argparse.Namespace) -> int:
                 args.report_json if args.report_json and json_written else None)
             digest_sent = notifier.finish(report)
     except PlatformError as error:
-        print(f"balance-guard: {error}", file=sys.stderr)
+        print(_("balance-guard: {error}").format(error=error), file=sys.stderr)
         return EXIT_PLATFORM
     print_summary(report, sys.stdout, outputs=_outputs(args))
     unknown = missing_accounts(options, report)
     if unknown:
-        raise UsageError(f"no such connected account on this platform: {', '.join(unknown)}")
+        raise UsageError(_("no such connected account on this platform: {accounts}").format(
+            accounts=", ".join(unknown)))
     return exit_code(report, delivered=written and digest_sent)
 
 
@@ -106,9 +109,11 @@ def _previous_report(path: Path | None) -> Report | None:
     try:
         return Report.model_validate_json(Path(path).read_bytes())
     except OSError as error:
-        raise UsageError(f"--previous-report-json {path}: {error.strerror}") from None
+        raise UsageError(_("--previous-report-json {path}: {reason}").format(
+            path=path, reason=error.strerror)) from None
     except ValueError:
-        raise UsageError(f"--previous-report-json {path}: not a Balance Guard report") from None
+        raise UsageError(_("--previous-report-json {path}: not a Balance Guard report").format(
+            path=path)) from None
 
 
 def _file_url(path: Path | None) -> str | None:
@@ -145,18 +150,19 @@ def _writable_dir(option: str, folder: Path, given: Path) -> None:
         with tempfile.TemporaryFile(dir=folder):
             pass
     except OSError as error:
-        raise UsageError(f"{option} {given}: cannot write there ({error.strerror})") from None
+        raise UsageError(_("{option} {path}: cannot write there ({reason})").format(
+            option=option, path=given, reason=error.strerror)) from None
 
 
 def _outputs(args: argparse.Namespace) -> list[tuple[str, str]]:
-    outputs = [("state", str(args.state))]
+    outputs = [(_("state"), str(args.state))]
     if args.report_json:
-        outputs.append(("report (JSON)", str(args.report_json)))
+        outputs.append((_("report (JSON)"), str(args.report_json)))
     if args.report_html:
-        outputs.append(("report (HTML)", str(args.report_html)))
+        outputs.append((_("report (HTML)"), str(args.report_html)))
     if args.report_csv:
-        outputs.append(("report (CSV)", str(args.report_csv)))
-    outputs.append(("emails", "Amazon SES" if args.ses else str(args.outbox)))
+        outputs.append((_("report (CSV)"), str(args.report_csv)))
+    outputs.append((_("emails"), "Amazon SES" if args.ses else str(args.outbox)))
     return outputs
 
 
@@ -175,10 +181,11 @@ def check(args: argparse.Namespace) -> int:
             finally:
                 store.close()
     except PlatformError as error:
-        print(f"balance-guard: {error}", file=sys.stderr)
+        print(_("balance-guard: {error}").format(error=error), file=sys.stderr)
         return EXIT_PLATFORM
     if not report.accounts:
-        raise UsageError(f"no such connected account on this platform: {args.account_id}")
+        raise UsageError(_("no such connected account on this platform: {accounts}").format(
+            accounts=args.account_id))
     if args.json:
         print(report.to_json())
     else:
@@ -201,7 +208,7 @@ def explain(args: argparse.Namespace) -> int:
     try:
         print(render_explain(args.code, args.locale, base))
     except UnknownRuleError as error:
-        print(f"balance-guard: {error}", file=sys.stderr)
+        print(_("balance-guard: {error}").format(error=error), file=sys.stderr)
         return EXIT_USAGE
     return EXIT_OK
 

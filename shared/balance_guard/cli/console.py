@@ -1,9 +1,10 @@
 """What a person sees in the terminal: a progress bar, then a summary table.
 
-The reader is the operator who ran the check, so it speaks English only, like the logs and
-the CLI's errors; it shows no catalog text (rule codes, statuses and figures, formatted by
-`report.details`), hence nothing here goes through the gettext catalog. Besides rich, it
-imports only the report's model and details and `text.display`.
+The reader is the operator who ran the check: the headers and summary lines are in the
+CLI's language (`cli.language`, from the gettext catalog); rule codes and statuses stay the
+codes the logs and the JSON report write, and the figures are formatted by `report.details`.
+Besides rich, it imports only the report's model and details, `cli.language` and `text`
+(`display`, `i18n`, `typography`).
 """
 
 from __future__ import annotations
@@ -18,10 +19,14 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 from rich.progress import Progress as RichProgress
 from rich.table import Table
+from rich.text import Text
 
+from balance_guard.cli.language import _, cli_language, figure
 from balance_guard.report.details import money, readable_details
 from balance_guard.report.model import AccountReport, Report, StripeLimits
 from balance_guard.text.display import displayable
+from balance_guard.text.i18n import gettext
+from balance_guard.text.typography import colon
 
 log = logging.getLogger("balance_guard")
 
@@ -42,7 +47,7 @@ class Progress:
     def __enter__(self) -> Progress:
         if self._console.is_terminal:
             self._bar = RichProgress(
-                TextColumn("checking accounts"), BarColumn(), MofNCompleteColumn(),
+                TextColumn(escape(_("checking accounts"))), BarColumn(), MofNCompleteColumn(),
                 TimeElapsedColumn(), console=self._console, transient=True,
             )
             self._bar.start()
@@ -83,44 +88,57 @@ def _worst(account: AccountReport) -> str:
 
 
 def print_summary(report: Report, stream: TextIO, outputs: list[tuple[str, str]]) -> None:
+    language = cli_language()
     console = Console(file=stream, width=max(Console(file=stream).width, 120))
-    table = Table(title=f"Balance Guard — {report.as_of.isoformat()} — run {escape(report.run_id)}")
-    for column in ("account", "building", "status", "findings", "worst finding", "emails"):
-        table.add_column(column)
+    table = Table(title=escape(_("Balance Guard — {day} — run {run_id}").format(
+        day=report.as_of.isoformat(), run_id=report.run_id)))
+    for column in (_("account"), _("building"), _("status"), _("findings"),
+                   _("worst finding"), _("emails")):
+        table.add_column(escape(column))
     for account in _by_severity(report.accounts):
         style = STATUS_STYLE.get(account.status, "")
         table.add_row(escape(displayable(account.account_id)), escape(account.name[:40]),
                       f"[{style}]{account.status}[/]", str(len(account.findings)),
                       _worst(account), str(len(account.emails)))
     for notice in report.notices:
-        console.print(f"[bold red]platform:[/] {escape(notice)}")
+        console.print(Text.assemble((_("platform:"), "bold red"), " ", notice))
     console.print(table)
     _print_releases(report, console)
     totals = report.totals
     by_status = ", ".join(f"{k} {v}" for k, v in totals.by_status.items())
     per_account = totals.stripe_requests / totals.accounts if totals.accounts else 0.0
-    console.print(
-        f"{totals.accounts} accounts ({by_status}); {totals.emails_sent} emails; "
-        f"{totals.stripe_requests} Stripe requests ({per_account:.1f} per account); "
-        f"{totals.duration_s:.1f} s"
-    )
-    console.print(_limits_line(totals.stripe_limits))
+    console.print(escape(_(
+        "{accounts} accounts ({by_status}); {emails} emails; {requests} Stripe requests "
+        "({per_account} per account); {seconds} s").format(
+            accounts=totals.accounts, by_status=by_status, emails=totals.emails_sent,
+            requests=totals.stripe_requests,
+            per_account=figure(per_account, ".1f", language),
+            seconds=figure(totals.duration_s, ".1f", language))))
+    console.print(escape(_limits_line(totals.stripe_limits, language)))
     for label, where in outputs:
-        console.print(f"  {label}: {where}")
+        console.print(f"  {escape(label)}{colon(language)}{escape(where)}")
 
 
-def _limits_line(limits: StripeLimits) -> str:
+def _limits_line(limits: StripeLimits, language: str) -> str:
     """How the night met Stripe's rate limit, said even when it never did."""
+    def rps(value: float | None) -> str:
+        return figure(value or 0.0, "g", language)
+
     if limits.max_rps is None:
-        line = f"Stripe rate limit: {limits.rate_limited} answers of 429, retried (unpaced run)"
+        line = gettext("Stripe rate limit: {count} answers of 429, retried (unpaced run)",
+                       language).format(count=limits.rate_limited)
     elif not limits.rate_limited:
-        line = f"Stripe rate limit: no 429 at {limits.max_rps:g} requests/s"
+        line = gettext("Stripe rate limit: no 429 at {max_rps} requests/s", language).format(
+            max_rps=rps(limits.max_rps))
     else:
-        line = (f"Stripe rate limit: {limits.rate_limited} answers of 429, retried; the pace "
-                f"fell to {limits.lowest_rps:g} and settled at {limits.settled_rps:g} "
-                f"requests/s (budget {limits.max_rps:g})")
+        line = gettext("Stripe rate limit: {count} answers of 429, retried; the pace fell "
+                       "to {lowest} and settled at {settled} requests/s (budget {max_rps})",
+                       language).format(
+            count=limits.rate_limited, lowest=rps(limits.lowest_rps),
+            settled=rps(limits.settled_rps), max_rps=rps(limits.max_rps))
     if limits.accounts_retried:
-        line += f"; {limits.accounts_retried} account(s) checked again after a passing error"
+        line += gettext("; {count} account(s) checked again after a passing error",
+                        language).format(count=limits.accounts_retried)
     return line
 
 
@@ -129,25 +147,29 @@ def _print_releases(report: Report, console: Console) -> None:
     rows = [(a, r) for a in report.accounts for r in a.reserve_releases]
     if not rows:
         return
-    table = Table(title="Reserve releases ahead")
-    for column in ("building", "amount", "released", "paid out", "at the bank"):
-        table.add_column(column)
+    table = Table(title=escape(_("Reserve releases ahead")))
+    for column in (_("building"), _("amount"), _("released"), _("paid out"),
+                   _("at the bank")):
+        table.add_column(escape(column))
     for account, release in rows:
         table.add_row(escape(account.name[:40]), _money(release.amount, release.currency),
                       release.release_date.isoformat(),
-                      release.payout_date.isoformat() if release.payout_date else "manual",
+                      release.payout_date.isoformat() if release.payout_date
+                      else escape(_("manual")),
                       release.arrival_date.isoformat() if release.arrival_date else "—")
     console.print(table)
 
 
 def print_account_table(account: AccountReport, stream: TextIO) -> None:
+    language = cli_language()
     console = Console(file=stream, width=max(Console(file=stream).width, 110))
     style = STATUS_STYLE.get(account.status, "")
-    console.print(f"{escape(account.name)} ({escape(displayable(account.account_id))}): "
-                  f"[{style}]{account.status}[/]")
+    console.print(f"{escape(account.name)} ({escape(displayable(account.account_id))})"
+                  f"{colon(language)}[{style}]{account.status}[/]")
     if account.error:
-        console.print(f"  could not be checked: {escape(account.error)}")
-    table = Table("severity", "code", "currency", "amount", "details")
+        console.print(escape(_("  could not be checked: {error}").format(error=account.error)))
+    table = Table(*(escape(column) for column in (
+        _("severity"), _("code"), _("currency"), _("amount"), _("details"))))
     for finding in account.findings:
         details = "; ".join(f"{k}: {v}" for k, v in readable_details(finding))
         table.add_row(finding.severity.value, finding.code.value,
@@ -155,8 +177,16 @@ def print_account_table(account: AccountReport, stream: TextIO) -> None:
                       _money(finding.amount, finding.currency), escape(details))
     console.print(table)
     for release in account.reserve_releases:
-        console.print(f"  reserve release {_money(release.amount, release.currency)}: "
-                      f"{release.release_date} → payout {release.payout_date or 'manual'} → "
-                      f"bank {release.arrival_date or '—'}")
+        amount = _money(release.amount, release.currency)
+        arrival = release.arrival_date or "—"
+        if release.payout_date:
+            line = _("  reserve release {amount}: {release} → payout {payout} → bank "
+                     "{arrival}").format(amount=amount, release=release.release_date,
+                                         payout=release.payout_date, arrival=arrival)
+        else:
+            line = _("  reserve release {amount}: {release} → payout manual → bank "
+                     "{arrival}").format(amount=amount, release=release.release_date,
+                                         arrival=arrival)
+        console.print(escape(line))
     for notice in account.notices:
-        console.print(f"  notice: {escape(notice)}")
+        console.print(escape(_("  notice: {notice}").format(notice=notice)))

@@ -1,7 +1,8 @@
 """`balance-guard explain CODE`: one rule from the catalog, as plain text for a terminal.
 
 It owns only the terminal layout; every word comes from `text.catalog` (the catalog in the
-reader's language) and `text.typography.colon`.
+reader's language) and `text.typography.colon`, and its errors are in the CLI's language
+(`cli.language`).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import difflib
 import textwrap
 
+from balance_guard.cli.language import _
 from balance_guard.domain.catalog import CAUSES, LANGUAGES, entry
 from balance_guard.domain.findings import RuleCode
 from balance_guard.text.catalog import (
@@ -42,10 +44,11 @@ def parse_code(code: str) -> RuleCode:
     except ValueError:
         valid = [c.value for c in RuleCode]
         close = difflib.get_close_matches(normalized, valid, n=1)
-        hint = f" Did you mean {close[0]}?" if close else ""
-        raise UnknownRuleError(
-            f"Unknown rule code {code.strip()[:60]!r}.{hint} Valid codes: {', '.join(valid)}."
-        ) from None
+        message = (_("Unknown rule code {code!r}. Did you mean {close}? Valid codes: {codes}.")
+                   if close else _("Unknown rule code {code!r}. Valid codes: {codes}."))
+        raise UnknownRuleError(message.format(
+            code=code.strip()[:60], close=close[0] if close else "", codes=", ".join(valid)
+        )) from None
 
 
 def parse_languages(language: str) -> tuple[str, ...]:
@@ -55,8 +58,8 @@ def parse_languages(language: str) -> tuple[str, ...]:
         lang = part.strip().replace("_", "-").split("-")[0]
         if lang not in LANGUAGES:
             raise UnknownLanguageError(
-                f"Unknown language {language.strip()[:20]!r}; use one of: "
-                f"{', '.join(LANGUAGES)} or fr+en."
+                _("Unknown language {language!r}; use one of: {languages} or fr+en.").format(
+                    language=language.strip()[:20], languages=", ".join(LANGUAGES))
             )
         languages.append(lang)
     return tuple(dict.fromkeys(languages))

@@ -22,6 +22,7 @@ from datetime import date
 from pathlib import Path
 
 from balance_guard.check.state_store import SqliteStateStore, StateStore
+from balance_guard.cli.language import _, figure
 from balance_guard.cli.options import (
     EXIT_OK,
     EXIT_PLATFORM,
@@ -55,16 +56,17 @@ _TICK_S = 0.2
 def add_options(parser: argparse.ArgumentParser) -> None:
     """`listen`'s own options, beside the Stripe options every checking command has."""
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, metavar="N",
-                        help=f"port to receive Stripe's webhooks on, at / (default "
-                             f"{DEFAULT_PORT}; 0: any free port)")
+                        help=_("port to receive Stripe's webhooks on, at / (default "
+                               "{port}; 0: any free port)").format(port=DEFAULT_PORT))
     parser.add_argument("--host", default="127.0.0.1",
-                        help="address to bind (default 127.0.0.1: put a TLS proxy or a "
-                             "tunnel in front)")
+                        help=_("address to bind (default 127.0.0.1: put a TLS proxy or a "
+                               "tunnel in front)"))
     parser.add_argument("--webhook-secret-file", type=Path, metavar="PATH",
-                        help=f"the endpoint's signing secret (whsec_…); default: ${SECRET_ENV}")
+                        help=_("the endpoint's signing secret (whsec_…); default: "
+                               "${variable}").format(variable=SECRET_ENV))
     delivery = parser.add_mutually_exclusive_group()
     delivery.add_argument("--outbox", type=Path, default=Path("out/outbox"), metavar="DIR")
-    delivery.add_argument("--ses", action="store_true", help="send through Amazon SES")
+    delivery.add_argument("--ses", action="store_true", help=_("send through Amazon SES"))
     parser.set_defaults(report_html=None, report_json=None)
 
 
@@ -75,16 +77,18 @@ def webhook_secret(path: Path | None, env: dict[str, str] | None = None) -> str:
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
-            reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
-            raise UsageError(f"--webhook-secret-file {path}: cannot read it ({reason})") from None
+            reason = error.strerror if isinstance(error, OSError) else _("not UTF-8 text")
+            raise UsageError(_("--webhook-secret-file {path}: cannot read it ({reason})")
+                             .format(path=path, reason=reason)) from None
         secret, where = text.rstrip("\r\n"), f"--webhook-secret-file {path}"
     elif SECRET_ENV in env:
         secret, where = env[SECRET_ENV], SECRET_ENV
     else:
-        raise UsageError(f"the webhook signing secret is needed: --webhook-secret-file "
-                         f"or {SECRET_ENV}")
+        raise UsageError(_("the webhook signing secret is needed: --webhook-secret-file "
+                           "or {variable}").format(variable=SECRET_ENV))
     if not secret.strip() or secret != secret.strip():
-        raise UsageError(f"{where}: no usable signing secret (empty, or spaces around it)")
+        raise UsageError(_("{where}: no usable signing secret (empty, or spaces around it)")
+                         .format(where=where))
     register_secret(secret)
     return secret
 
@@ -111,8 +115,8 @@ class Listener:
         try:
             self.server = WebhookServer(Receiver(secret, seen, self.coalescer), port, host)
         except OSError as error:
-            raise UsageError(f"--port {port}: cannot listen on {host} "
-                             f"({error.strerror})") from None
+            raise UsageError(_("--port {port}: cannot listen on {host} ({reason})").format(
+                port=port, host=host, reason=error.strerror)) from None
 
     def start(self) -> str:
         self.worker.start()
@@ -155,16 +159,16 @@ def run(args: argparse.Namespace) -> int:
                 seen.close()
                 store.close()
     except PlatformError as error:
-        print(f"balance-guard: {error}", file=sys.stderr)
+        print(_("balance-guard: {error}").format(error=error), file=sys.stderr)
         return EXIT_PLATFORM
     return EXIT_OK
 
 
 def _serve(listener: Listener, window: float, stop: StopSignal) -> None:
     url = listener.start()
-    print(f"balance-guard: listening for Stripe webhooks on {url} (events of one account "
-          f"within {window:g} s make one re-check; Ctrl-C stops)", file=sys.stderr,
-          flush=True)
+    print(_("balance-guard: listening for Stripe webhooks on {url} (events of one account "
+            "within {window} s make one re-check; Ctrl-C stops)").format(
+              url=url, window=figure(window, "g")), file=sys.stderr, flush=True)
     try:
         while not stop.is_set():
             time.sleep(_TICK_S)

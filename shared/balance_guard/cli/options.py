@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from balance_guard.cli.language import _
 from balance_guard.config import checked_api_base, load_policy
 from balance_guard.domain.policy import Policy
 
@@ -41,7 +42,8 @@ def run_date(args: argparse.Namespace, policy: Policy) -> date:
         return today
     if args.as_of > today + timedelta(days=1):
         # A future night would move every account's memory ahead of the real nights.
-        raise UsageError(f"--as-of {args.as_of} is in the future (today is {today})")
+        raise UsageError(_("--as-of {day} is in the future (today is {today})").format(
+            day=args.as_of, today=today))
     return args.as_of  # type: ignore[no-any-return]
 
 
@@ -51,18 +53,19 @@ def api_key(args: argparse.Namespace) -> str | None:
     if args.api_key is not None:
         log.warning("--api-key shows the key to anyone who can list processes; "
                     "prefer --api-key-file or STRIPE_API_KEY")
-        return _non_empty(args.api_key, "--api-key is empty (an unset shell variable?)")
+        return _non_empty(args.api_key, _("--api-key is empty (an unset shell variable?)"))
     if args.api_key_file is not None:
-        where = "standard input" if str(args.api_key_file) == "-" else str(args.api_key_file)
+        piped = str(args.api_key_file) == "-"
+        where = _("standard input") if piped else str(args.api_key_file)
         try:
-            text = sys.stdin.read() if where == "standard input" else (
-                args.api_key_file.read_text(encoding="utf-8"))
+            text = sys.stdin.read() if piped else args.api_key_file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
-            reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
-            raise UsageError(f"--api-key-file {where}: cannot read it ({reason})") from None
-        return _non_empty(text, f"--api-key-file {where} holds no key")
+            reason = error.strerror if isinstance(error, OSError) else _("not UTF-8 text")
+            raise UsageError(_("--api-key-file {where}: cannot read it ({reason})").format(
+                where=where, reason=reason)) from None
+        return _non_empty(text, _("--api-key-file {where} holds no key").format(where=where))
     if "STRIPE_API_KEY" in os.environ:
-        return _non_empty(os.environ["STRIPE_API_KEY"], "STRIPE_API_KEY is set but empty")
+        return _non_empty(os.environ["STRIPE_API_KEY"], _("STRIPE_API_KEY is set but empty"))
     return None
 
 
@@ -82,13 +85,13 @@ def stripe_target(args: argparse.Namespace, as_of: date) -> Iterator[StripeTarge
         yield StripeTarget(key, checked_api_base(base, "--stripe-api-base") if base else None)
         return
     if base is not None:
-        raise UsageError("--stripe-api-base (or STRIPE_API_BASE) needs a key: give "
-                         "--api-key-file or STRIPE_API_KEY")
+        raise UsageError(_("--stripe-api-base (or STRIPE_API_BASE) needs a key: give "
+                           "--api-key-file or STRIPE_API_KEY"))
     from balance_guard.sandbox.scenario import load_scenario
     from balance_guard.sandbox.server import Sandbox
 
     scenario = load_scenario(None)
     with Sandbox(scenario, clock=as_of) as sandbox:
-        print(f"balance-guard: no Stripe key given: checking the built-in sample platform "
-              f"({sandbox.base_url}), not a real one", file=sys.stderr)
+        print(_("balance-guard: no Stripe key given: checking the built-in sample platform "
+                "({url}), not a real one").format(url=sandbox.base_url), file=sys.stderr)
         yield StripeTarget(scenario.platform.secret_key, sandbox.base_url)

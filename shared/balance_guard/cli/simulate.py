@@ -6,8 +6,9 @@ is held, when it is released, which payout carries it and when that payout reach
 bank, in French or English: its words come from the gettext catalog (`text.i18n`), its
 amounts, dates and percents from `text.formatting`, for a reader in the platform's country
 (`PLATFORM_COUNTRY`, as the digest and the report): on a Canadian platform CAD reads `$`
-and USD `US$`. Exit codes follow the CLI contract: 0 done, 2 bad input (one clear line).
-May import the domain, `text`, `config` (the platform's country) and Babel.
+and USD `US$`. Exit codes follow the CLI contract: 0 done, 2 bad input (one clear line, in
+the CLI's language, `cli.language`, whatever `--locale` the timeline is in).
+May import the domain, `text`, `config` (the platform's country), `cli.language` and Babel.
 
 CSV columns (header row required, any order, other columns ignored; French names too):
 `date` (YYYY-MM-DD; with `--locale fr` also DD/MM/YYYY), `gross` or `amount` (`brut`,
@@ -43,6 +44,7 @@ from babel.core import get_global
 from babel.dates import get_day_names
 from babel.lists import format_list
 
+from balance_guard.cli.language import _
 from balance_guard.config import ConfigError, load_policy
 from balance_guard.domain.money import (
     ABSURD_AMOUNT,
@@ -145,17 +147,19 @@ def _decimal(text: str, language: str) -> Decimal:
                   else digits.replace(",", ""))
     if language == "fr" and "." not in digits:
         digits = digits.replace(",", ".", 1)
-    hint = "" if language == "fr" else " (amounts like 1 234,56 need --locale fr)"
+    values = {"value": _quoted(text), "example": _EXAMPLE_AMOUNT[language]}
     if any(char.isspace() or char in ",_" for char in digits):  # Decimal reads 1_000
-        raise SimulationInputError(
-            f"{_quoted(text)} is not an amount like {_EXAMPLE_AMOUNT[language]}{hint}")
+        message = (_("{value} is not an amount like {example}") if language == "fr" else
+                   _("{value} is not an amount like {example} (amounts like 1 234,56 need "
+                     "--locale fr)"))
+        raise SimulationInputError(message.format(**values))
     try:
         if len(digits) > 40:  # no amount has that many digits; Decimal would read them all
             raise InvalidOperation
         return Decimal(sign + digits)
     except InvalidOperation:
         raise SimulationInputError(
-            f"{_quoted(text)} is not an amount like {_EXAMPLE_AMOUNT[language]}") from None
+            _("{value} is not an amount like {example}").format(**values)) from None
 
 
 def parse_major(text: str, currency: str, language: str = "en") -> int:
@@ -163,22 +167,23 @@ def parse_major(text: str, currency: str, language: str = "en") -> int:
     of the currency."""
     text = text.strip()
     value = _decimal(text, language)
+    values = {"value": _quoted(text), "currency": currency.upper()}
     if not value.is_finite() or value < 0:
-        raise SimulationInputError(f"{_quoted(text)} is not an amount of zero or more")
+        raise SimulationInputError(_("{value} is not an amount of zero or more").format(**values))
     # Exponents as large as 1e999999999 are valid Decimals: sort them out before any
     # arithmetic, which is then exact (a precision beyond any digits that get this far).
+    too_large = _("{value} is too large to be an amount")
+    too_precise = _("{value} has more decimals than {currency} allows")
     if value and value.adjusted() >= 18:
-        raise SimulationInputError(f"{_quoted(text)} is too large to be an amount")
+        raise SimulationInputError(too_large.format(**values))
     if value and value.adjusted() < -18:
-        raise SimulationInputError(
-            f"{_quoted(text)} has more decimals than {currency.upper()} allows")
+        raise SimulationInputError(too_precise.format(**values))
     with localcontext(Context(prec=80)):
         minor = value.scaleb(exponent(currency))
     if minor != minor.to_integral_value():
-        raise SimulationInputError(
-            f"{_quoted(text)} has more decimals than {currency.upper()} allows")
+        raise SimulationInputError(too_precise.format(**values))
     if minor >= ABSURD_AMOUNT:
-        raise SimulationInputError(f"{_quoted(text)} is too large to be an amount")
+        raise SimulationInputError(too_large.format(**values))
     return int(minor)
 
 
@@ -196,8 +201,9 @@ def parse_day(text: str, language: str = "en") -> date:
             return date(int(match["year"]), int(match["month"]), int(match["day"]))
         except ValueError:
             pass
-    shapes = "YYYY-MM-DD or DD/MM/YYYY" if language == "fr" else "YYYY-MM-DD"
-    raise SimulationInputError(f"{_quoted(text)} is not a date ({shapes})")
+    message = (_("{value} is not a date (YYYY-MM-DD or DD/MM/YYYY)") if language == "fr"
+               else _("{value} is not a date (YYYY-MM-DD)"))
+    raise SimulationInputError(message.format(value=_quoted(text)))
 
 
 # CLDR lists the currencies of groupings of countries too (the euro area, the United
@@ -225,8 +231,8 @@ def checked_currency(code: str) -> str:
     except CurrencyError:
         currency = ""
     if currency.upper() not in _currency_users():
-        raise SimulationInputError(f"{_quoted(code.strip())} is not an ISO 4217 currency code "
-                                   "(like cad, usd or eur)")
+        raise SimulationInputError(_("{value} is not an ISO 4217 currency code (like cad, "
+                                     "usd or eur)").format(value=_quoted(code.strip())))
     return currency
 
 
@@ -287,27 +293,28 @@ class PaymentsFile:
         try:
             yield
         except SimulationInputError as error:
-            raise SimulationInputError(f"{self.name} line {row.line}: {error}") from None
+            raise SimulationInputError(_("{name} line {line}: {error}").format(
+                name=self.name, line=row.line, error=error)) from None
 
 
 def _transaction(row: PaymentRow, currency: str, fee_rule: FeeRule,
                  language: str) -> Transaction:
     raw_day = row.cell(*_DATE_COLUMNS)
     if not raw_day:
-        raise SimulationInputError("the date is missing")
+        raise SimulationInputError(_("the date is missing"))
     day = parse_day(raw_day, language)
     raw_currency = row.cell(*_CURRENCY_COLUMNS)
     cur = checked_currency(raw_currency) if raw_currency else currency
     gross_text = row.cell(*_GROSS_COLUMNS)
     if not gross_text:
-        raise SimulationInputError("the gross amount is missing")
+        raise SimulationInputError(_("the gross amount is missing"))
     gross = parse_major(gross_text, cur, language)
     fee_text = row.cell(*_FEE_COLUMNS)
     rule = parse_fee_rule(fee_text) if fee_text else fee_rule
     fee = rule.fee(gross) if rule is not None else parse_major(fee_text, cur, language)
     if rule is None and fee > gross:  # likely swapped columns; a fee rule may exceed a tiny payment
-        raise SimulationInputError(f"the fee {_quoted(fee_text)} is more than the payment "
-                                   f"{_quoted(gross_text)}")
+        raise SimulationInputError(_("the fee {fee} is more than the payment {gross}").format(
+            fee=_quoted(fee_text), gross=_quoted(gross_text)))
     return Transaction(day=day, gross=gross, fee=fee, currency=cur)
 
 
@@ -322,8 +329,8 @@ def decode(data: bytes, name: str) -> str:
         except UnicodeDecodeError:
             return data.decode("cp1252")
     except UnicodeDecodeError:
-        raise SimulationInputError(f"{name} is not a text file (UTF-8, UTF-16 or "
-                                   "Windows-1252)") from None
+        raise SimulationInputError(_("{name} is not a text file (UTF-8, UTF-16 or "
+                                     "Windows-1252)").format(name=name)) from None
 
 
 def _column(name: str) -> str:
@@ -349,9 +356,9 @@ def parse_payments(text: str, name: str) -> PaymentsFile:
     lines = io.StringIO(text, newline="").readlines()
     start = next((i for i, line in enumerate(lines) if line.strip()), len(lines))
     if start == len(lines):
-        raise SimulationInputError(f"{name} is empty: it needs a header line naming the "
-                                   "columns (date, gross; optional: fee, currency) and "
-                                   "one line per payment")
+        raise SimulationInputError(_("{name} is empty: it needs a header line naming the "
+                                     "columns (date, gross; optional: fee, currency) and "
+                                     "one line per payment").format(name=name))
     declared = _SEP_LINE.match(lines[start])
     if declared is not None:
         start += 1
@@ -365,8 +372,8 @@ def parse_payments(text: str, name: str) -> PaymentsFile:
         if (separator is None or not set(columns) & set(_DATE_COLUMNS)
                 or not set(columns) & set(_GROSS_COLUMNS)):
             raise SimulationInputError(
-                f"{name}: the first line must name the columns, with at least date and gross "
-                "(optional: fee, currency), separated by , or ;")
+                _("{name}: the first line must name the columns, with at least date and "
+                  "gross (optional: fee, currency), separated by , or ;").format(name=name))
         for cells in reader:
             if not any(cell.strip() for cell in cells):
                 continue
@@ -375,7 +382,8 @@ def parse_payments(text: str, name: str) -> PaymentsFile:
                 named.setdefault(column, cell)  # the first column of a name wins
             rows.append(PaymentRow(start + reader.line_num, named))
     except csv.Error as error:
-        raise SimulationInputError(f"{name} line {start + reader.line_num}: {error}") from None
+        raise SimulationInputError(_("{name} line {line}: {error}").format(
+            name=name, line=start + reader.line_num, error=error)) from None
     return PaymentsFile(name, tuple(rows))
 
 
@@ -386,19 +394,23 @@ def read_payments(path: Path) -> PaymentsFile:
     try:
         data = path.read_bytes()
     except OSError as error:
-        raise SimulationInputError(f"cannot read {path}: {error.strerror or error}") from None
+        raise SimulationInputError(_("cannot read {path}: {reason}").format(
+            path=path, reason=error.strerror or error)) from None
     return parse_payments(decode(data, path.name), path.name)
 
 
-_STDIN = "standard input"
+def _stdin() -> str:
+    """What errors call standard input, as they call a file by its name."""
+    return _("standard input")
 
 
 def _stdin_text() -> str:
     buffer = getattr(sys.stdin, "buffer", None)
     try:
-        return decode(buffer.read(), _STDIN) if buffer is not None else sys.stdin.read()
+        return decode(buffer.read(), _stdin()) if buffer is not None else sys.stdin.read()
     except OSError as error:
-        raise SimulationInputError(f"cannot read {_STDIN}: {error.strerror or error}") from None
+        raise SimulationInputError(_("cannot read {path}: {reason}").format(
+            path=_stdin(), reason=error.strerror or error)) from None
 
 
 def _piped() -> str:
@@ -414,7 +426,7 @@ def _piped() -> str:
 
 def read_stdin() -> PaymentsFile:
     """The payments piped into standard input."""
-    return parse_payments(_stdin_text(), _STDIN)
+    return parse_payments(_stdin_text(), _stdin())
 
 
 @dataclass(frozen=True)
@@ -684,64 +696,68 @@ def _iso_date(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text[:20]!r} is not a date (YYYY-MM-DD)") from None
+        raise argparse.ArgumentTypeError(
+            _("{value} is not a date (YYYY-MM-DD)").format(value=repr(text[:20]))) from None
 
 
 def _percent(text: str) -> Decimal:
     try:
         value = Decimal(text.strip().rstrip("%").strip().replace(",", ".", 1))
     except InvalidOperation:
-        raise argparse.ArgumentTypeError(f"{text[:20]!r} is not a percent like 25") from None
+        raise argparse.ArgumentTypeError(
+            _("{value} is not a percent like 25").format(value=repr(text[:20]))) from None
     if not value.is_finite() or not 0 <= value <= 100:
-        raise argparse.ArgumentTypeError(f"{text[:20]!r} is not between 0 and 100")
+        raise argparse.ArgumentTypeError(
+            _("{value} is not between 0 and 100").format(value=repr(text[:20])))
     return value
 
 
 def _add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--csv", type=Path, metavar="FILE",
-                        help="payments: date, gross[, fee][, currency], separated by , or ; "
-                             "('-' or no --csv with a pipe: standard input)")
+                        help=_("payments: date, gross[, fee][, currency], separated by , or ; "
+                               "('-' or no --csv with a pipe: standard input)"))
     parser.add_argument("--type", required=True, choices=sorted(_TYPES),
-                        help="kind of reserve")
+                        help=_("kind of reserve"))
     parser.add_argument("--percent", required=True, type=_percent,
-                        help="share of each payment's net amount held, e.g. 25")
+                        help=_("share of each payment's net amount held, e.g. 25"))
     parser.add_argument("--release-date", type=_iso_date, metavar="YYYY-MM-DD",
-                        help="fixed release: funds come back the day after this date")
+                        help=_("fixed release: funds come back the day after this date"))
     parser.add_argument("--window-days", type=int, metavar="N",
-                        help="rolling release: days each part stays held")
+                        help=_("rolling release: days each part stays held"))
     parser.add_argument("--balance", metavar="AMOUNT",
-                        help="balance transfer: existing balance in major units")
+                        help=_("balance transfer: existing balance in major units"))
     parser.add_argument("--transfer-date", type=_iso_date, metavar="YYYY-MM-DD",
-                        help="balance transfer date (default: first payment's date)")
+                        help=_("balance transfer date (default: first payment's date)"))
     parser.add_argument("--currency", metavar="CODE",
-                        help="ISO 4217 currency of the balance and of rows without one "
-                             "(default: the one the rows name, else usd)")
+                        help=_("ISO 4217 currency of the balance and of rows without one "
+                               "(default: the one the rows name, else usd)"))
     parser.add_argument("--fee-rule", default=DEFAULT_FEE_RULE,
                         # argparse %-formats help texts: the default goes in through
                         # %(default)s, so the rule's own "%" is never read as a directive.
-                        help="fee for rows without one (default %(default)s: percent "
-                             "plus minor units)")
+                        help=_("fee for rows without one (default %(default)s: percent "
+                               "plus minor units)"))
     parser.add_argument("--country", metavar="CC",
-                        help="account country, for bank holidays (default: the currency's, "
-                             "cad -> CA, usd -> US)")
+                        help=_("account country, for bank holidays (default: the currency's, "
+                               "cad -> CA, usd -> US)"))
     parser.add_argument("--schedule", default="daily", choices=[i.value for i in Interval],
-                        help="payout schedule (default daily)")
+                        help=_("payout schedule (default daily)"))
     parser.add_argument("--payout-days", metavar="LIST",
-                        help="weekly: weekdays like monday,thursday; monthly: days like 15,31")
+                        help=_("weekly: weekdays like monday,thursday; monthly: days like 15,31"))
     parser.add_argument("--arrival-days", type=int, default=DEFAULT_ARRIVAL_BUSINESS_DAYS,
-                        metavar="N", help="business days a payout takes to reach the bank")
+                        metavar="N", help=_("business days a payout takes to reach the bank"))
     parser.add_argument("--locale", default="en", choices=["fr", "en"],
-                        help="language of the output and of the CSV's amounts and dates "
-                             "(fr: 1 234,56 and 01/08/2026); money is marked for a reader "
-                             "in PLATFORM_COUNTRY (default CA)")
-    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+                        help=_("language of the output and of the CSV's amounts and dates "
+                               "(fr: 1 234,56 and 01/08/2026); money is marked for a reader "
+                               "in PLATFORM_COUNTRY (default CA)"))
+    parser.add_argument("--json", action="store_true", help=_("print JSON instead of text"))
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register `reserve-simulate` on the CLI's subcommands; `func` is set to `run`."""
     parser = subparsers.add_parser(
-        COMMAND, help="timeline of a fixed, rolling or balance-transfer reserve",
-        description="Show what a reserve holds and releases, and when payouts reach the bank.")
+        COMMAND, help=_("timeline of a fixed, rolling or balance-transfer reserve"),
+        description=_("Show what a reserve holds and releases, and when payouts reach the "
+                      "bank."))
     _add_arguments(parser)
     parser.set_defaults(func=run)
 
@@ -752,16 +768,18 @@ def _schedule(args: argparse.Namespace) -> PayoutSchedule:
     if interval is Interval.WEEKLY:
         unknown = [p for p in listed if p not in WEEKDAYS]
         if unknown:
-            raise SimulationInputError(f"--payout-days: {unknown[0][:20]!r} is not a weekday "
-                                       "(monday ... sunday)")
+            raise SimulationInputError(_("--payout-days: {value} is not a weekday (monday "
+                                         "... sunday)").format(value=repr(unknown[0][:20])))
         return PayoutSchedule.model_validate(
             {"interval": interval, "weekly_payout_days": tuple(listed)})
     if interval is Interval.MONTHLY:
         if not all(p.isdigit() and 1 <= int(p) <= 31 for p in listed):
-            raise SimulationInputError("--payout-days: monthly days are numbers from 1 to 31")
+            raise SimulationInputError(
+                _("--payout-days: monthly days are numbers from 1 to 31"))
         return PayoutSchedule(interval=interval, monthly_payout_days=tuple(int(p) for p in listed))
     if listed:
-        raise SimulationInputError("--payout-days applies to weekly and monthly schedules only")
+        raise SimulationInputError(
+            _("--payout-days applies to weekly and monthly schedules only"))
     return PayoutSchedule(interval=interval)
 
 
@@ -775,16 +793,17 @@ def _check_terms(args: argparse.Namespace) -> None:
     """What the terms need, checked before any payment is read."""
     kind = _TYPES[args.type]
     if kind is ReserveKind.FIXED and args.release_date is None:
-        raise SimulationInputError("a fixed reserve needs --release-date")
+        raise SimulationInputError(_("a fixed reserve needs --release-date"))
     if kind is ReserveKind.ROLLING and args.window_days is None:
-        raise SimulationInputError("a rolling reserve needs --window-days")
+        raise SimulationInputError(_("a rolling reserve needs --window-days"))
     if kind is ReserveKind.BALANCE_TRANSFER and args.balance is None:
-        raise SimulationInputError("a balance transfer needs --balance")
+        raise SimulationInputError(_("a balance transfer needs --balance"))
     if args.window_days is not None and args.window_days > _MAX_WINDOW_DAYS:
-        raise SimulationInputError(f"--window-days: at most {_MAX_WINDOW_DAYS} days")
+        raise SimulationInputError(_("--window-days: at most {days} days").format(
+            days=_MAX_WINDOW_DAYS))
     if not 0 <= args.arrival_days <= _MAX_ARRIVAL_DAYS:
-        raise SimulationInputError("--arrival-days must be zero or more, "
-                                   f"and at most {_MAX_ARRIVAL_DAYS}")
+        raise SimulationInputError(_("--arrival-days must be zero or more, and at most "
+                                     "{days}").format(days=_MAX_ARRIVAL_DAYS))
     # The terms' own rules (a fixed reserve has no rolling window...) come before any
     # payment is read; the transfer's date and balance stand in for what the file gives.
     transfer = kind is ReserveKind.BALANCE_TRANSFER
@@ -804,12 +823,13 @@ def _terms(args: argparse.Namespace, transactions: Sequence[Transaction],
         try:
             balance = parse_major(args.balance, currency, args.locale)
         except SimulationInputError as error:
-            raise SimulationInputError(f"--balance: {error}") from None
+            raise SimulationInputError(_("{option}: {error}").format(
+                option="--balance", error=error)) from None
     if kind is ReserveKind.BALANCE_TRANSFER:
         if transfer_on is None and transactions:
             transfer_on = min(t.day for t in transactions)
         if transfer_on is None:
-            raise SimulationInputError("a balance transfer needs --transfer-date or a CSV")
+            raise SimulationInputError(_("a balance transfer needs --transfer-date or a CSV"))
     return ReserveTerms(kind=kind, percent=args.percent, release_on=args.release_date,
                         window_days=args.window_days, transfer_on=transfer_on,
                         balance=balance,
@@ -827,18 +847,21 @@ def _payments(args: argparse.Namespace) -> PaymentsFile | None:
     if args.csv is not None:
         payments = read_payments(args.csv)
     elif (piped := _piped()).strip():
-        payments = parse_payments(piped, _STDIN)
+        payments = parse_payments(piped, _stdin())
     elif _needs_payments(args):
-        needs = ("a balance transfer needs --transfer-date or payments"
-                 if _TYPES[args.type] is ReserveKind.BALANCE_TRANSFER
-                 else "no payments to simulate")
-        raise SimulationInputError(
-            f"{needs}: give a CSV file with --csv FILE (columns date, gross; optional: fee, "
-            "currency), or pipe one into standard input")
+        message = (_("a balance transfer needs --transfer-date or payments: give a CSV file "
+                     "with --csv FILE (columns date, gross; optional: fee, currency), or pipe "
+                     "one into standard input")
+                   if _TYPES[args.type] is ReserveKind.BALANCE_TRANSFER
+                   else _("no payments to simulate: give a CSV file with --csv FILE (columns "
+                          "date, gross; optional: fee, currency), or pipe one into standard "
+                          "input"))
+        raise SimulationInputError(message)
     else:
         return None
     if not payments.rows and _needs_payments(args):
-        raise SimulationInputError(f"{payments.name} has no payments, only its header line")
+        raise SimulationInputError(_("{name} has no payments, only its header line").format(
+            name=payments.name))
     return payments
 
 
@@ -850,11 +873,15 @@ def _account_currency(args: argparse.Namespace, payments: PaymentsFile | None) -
         try:
             return checked_currency(args.currency)
         except SimulationInputError as error:
-            raise SimulationInputError(f"--currency: {error}") from None
+            raise SimulationInputError(_("{option}: {error}").format(
+                option="--currency", error=error)) from None
     if len(named) > 1:
+        listed = named[0].upper()
+        for currency in named[1:]:
+            listed = _("{first} and {second}").format(first=listed, second=currency.upper())
         raise SimulationInputError(
-            f"the payments are in {' and '.join(c.upper() for c in named)}: say which is "
-            "the account's currency with --currency")
+            _("the payments are in {currencies}: say which is the account's currency with "
+              "--currency").format(currencies=listed))
     return named[0] if named else "usd"
 
 
@@ -863,8 +890,8 @@ def _given_country(args: argparse.Namespace) -> str | None:
         return None
     country = str(args.country).strip().upper()
     if not re.fullmatch(r"[A-Z]{2}", country):
-        raise SimulationInputError(f"--country: {args.country[:20]!r} is not a country "
-                                   "code like US or CA")
+        raise SimulationInputError(_("--country: {value} is not a country code like US or "
+                                     "CA").format(value=repr(args.country[:20])))
     return country
 
 
@@ -875,9 +902,9 @@ def _account_country(args: argparse.Namespace, currency: str) -> str:
         return given
     found = currency_home(currency)
     if found is None:
-        raise SimulationInputError(f"{currency.upper()} is the money of several countries: "
-                                   "say which is the account's with --country (for its bank "
-                                   "holidays)")
+        raise SimulationInputError(_("{currency} is the money of several countries: say "
+                                     "which is the account's with --country (for its bank "
+                                     "holidays)").format(currency=currency.upper()))
     return found
 
 
@@ -894,10 +921,12 @@ def _build(args: argparse.Namespace) -> tuple[Simulation, str]:
         try:
             checked_currency(args.currency)
         except SimulationInputError as error:
-            raise SimulationInputError(f"--currency: {error}") from None
+            raise SimulationInputError(_("{option}: {error}").format(
+                option="--currency", error=error)) from None
     fee_rule = parse_fee_rule(args.fee_rule)
     if fee_rule is None:
-        raise SimulationInputError(f"--fee-rule: {args.fee_rule[:20]!r} is not like 2.9%+30")
+        raise SimulationInputError(_("--fee-rule: {value} is not like 2.9%+30").format(
+            value=repr(args.fee_rule[:20])))
     _check_terms(args)
     _given_country(args)
     schedule = _schedule(args)
@@ -911,8 +940,8 @@ def _build(args: argparse.Namespace) -> tuple[Simulation, str]:
     try:
         sim = simulate(terms, transactions, schedule, country, args.arrival_days)
     except OverflowError:  # a release or payout day past the calendar's end
-        raise SimulationInputError("the dates are too late: a release or a payout would "
-                                   "fall after the year 9999") from None
+        raise SimulationInputError(_("the dates are too late: a release or a payout would "
+                                     "fall after the year 9999")) from None
     return sim, home
 
 
@@ -921,7 +950,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         sim, home = _build(args)
     except (SimulationInputError, ReserveTermsError) as error:
-        print(f"balance-guard {COMMAND}: error: {error}", file=sys.stderr)
+        print(_("balance-guard {command}: error: {error}").format(command=COMMAND, error=error),
+              file=sys.stderr)
         return 2
     sys.stdout.write(render_json(sim) if args.json else render_text(sim, args.locale, home))
     return 0

@@ -6,8 +6,10 @@ warnings, then the accounts that could not be checked. Each names its building, 
 do (its headlines: the amount to add to the prefunding balance, the minimum balance to set,
 and by when — `domain/headline.py`), its top findings by their operator titles
 (`text.catalog.operator_title`), and a link to its page in the Stripe Dashboard; then the
-accounts' notices (bad metadata, dropped addresses). The full report is linked: the local
-file, or a presigned S3 link on AWS.
+accounts' notices (bad metadata, dropped addresses). The emails re-checks sent in real time
+since the previous night (`EmailRecord.realtime`, after a Stripe webhook) are listed after
+the accounts to act on, by building and subject, only when there are any. The full report is
+linked: the local file, or a presigned S3 link on AWS.
 
 It speaks to the platform's operators, not to a building's admin; its words are gettext's,
 and money and dates are formatted for the platform's country (`Policy.platform_country`),
@@ -71,7 +73,7 @@ class AccountList:
     label: str
     color: str
     accounts: tuple[AccountLine, ...]
-    count: int  # every account of the list, shown or not
+    count: int  # every account of the list, shown or not (the real-time list: emails)
     more: str | None  # the line saying how many are left out
 
 
@@ -181,6 +183,35 @@ _LISTS = (
 )
 
 
+REALTIME_HEADING = N_("Emails sent in real time")
+REALTIME_COLOR = "#0e7090"
+SUBJECT_LIMIT = 300
+
+
+def _realtime_list(report: Report, language: str, country: str | None) -> AccountList | None:
+    """The buildings emailed between nights, each with its emails' subjects, counted in
+    emails; None when no re-check sent any."""
+    emailed = sorted(
+        ((a, [e for e in a.emails if e.realtime]) for a in report.accounts),
+        key=lambda pair: (_name(pair[0]).casefold(), pair[0].account_id))
+    emailed = [(a, emails) for a, emails in emailed if emails]
+    if not emailed:
+        return None
+    shown = emailed[:MAX_ACCOUNTS]
+    left = sum(len(emails) for _, emails in emailed[MAX_ACCOUNTS:])
+    more = gettext("… and {count} more in the full report.", language).format(
+        count=format_decimal(left, locale=babel_locale(language, country))) if left else None
+    return AccountList(
+        label=gettext(REALTIME_HEADING, language), color=REALTIME_COLOR,
+        accounts=tuple(AccountLine(
+            name=_name(a), account_id=clean_text(a.account_id, 60), headlines=(),
+            details=tuple(clean_text(e.subject, SUBJECT_LIMIT) for e in emails),
+            dashboard_url=dashboard_url(a.account_id),
+        ) for a, emails in shown),
+        count=sum(len(emails) for _, emails in emailed), more=more,
+    )
+
+
 def _lists(report: Report, language: str, country: str | None) -> tuple[AccountList, ...]:
     lists = []
     for status, heading, color in _LISTS:
@@ -195,7 +226,8 @@ def _lists(report: Report, language: str, country: str | None) -> tuple[AccountL
             accounts=tuple(_account_line(report, a, language, country) for a in shown),
             count=len(chosen), more=more,
         ))
-    return tuple(lists)
+    realtime = _realtime_list(report, language, country)
+    return tuple(lists) if realtime is None else (*lists, realtime)
 
 
 def _capped(lines: list[str]) -> tuple[str, ...]:

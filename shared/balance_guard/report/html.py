@@ -3,7 +3,8 @@
 The page opens on the night checked and one table, a row per building and currency: its
 status, the one amount to add and by when, the minimum balance to ask for (from the
 account's headlines, `domain/headline.py`), and whether anything in it is new since the
-previous night's report. Each building's figures and findings follow. Every word is marked
+previous night's report. Each building's figures and findings follow, then its emails,
+those a re-check sent in real time since the previous night marked so. Every word is marked
 `_("…")` (here or in the template) and goes through `text.i18n`; the page reads in English,
 a French page is a translation away. May import the domain, the report model and `text`.
 """
