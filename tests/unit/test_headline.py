@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, date, datetime
 
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -186,3 +187,66 @@ def test_manual_payouts_have_no_next_payout_to_wait_for() -> None:
     said = account_headlines(manual, AS_OF, Policy(), resolve_account_settings(Policy(), {}))
     assert said == [Headline(currency="cad", add=82_000, minimum=None, deadline=AS_OF,
                              urgent=True, shortfall=82_000)]
+
+
+def usd(available: int, prefund: int, minimum: int | None, exposure: int, *,
+        automatic: bool = True, known: bool = True) -> CurrencyPosition:
+    return CurrencyPosition("usd", available=available, prefund=prefund, minimum=minimum,
+                            exposure=exposure, automatic_payouts=automatic, minimum_known=known)
+
+
+URGENT = {"deadline": AS_OF, "urgent": True, "next_payout": NEXT_PAYOUT}
+BY_PAYOUT = {"deadline": NEXT_PAYOUT, "urgent": False, "next_payout": NEXT_PAYOUT}
+
+
+@pytest.mark.parametrize(("pos", "blocked", "expected"), [
+    # A one-cent exposure with 1 $ on hand and no minimum: a 50 $ minimum keeps it.
+    (usd(100, 0, None, 1), 0, Headline(currency="usd", add=0, minimum=5_000, **BY_PAYOUT)),
+    # Nothing on hand: a minimum would keep nothing, so the whole exposure is wired today.
+    (usd(0, 0, None, 10_000), 0,
+     Headline(currency="usd", add=10_000, minimum=None, shortfall=10_000, **URGENT)),
+    # One cent on hold, paid from the balance; the minimum (8 $) and prefunding (3 $) keep
+    # the 10 $ exposure covered: nothing to add, no setting, but today.
+    (usd(1_000, 300, 800, 1_000), 1,
+     Headline(currency="usd", add=0, minimum=None, blocked_refunds=1, **URGENT)),
+    # The same with the minimum and prefunding exactly at the exposure.
+    (usd(1_000, 500, 500, 1_000), 1,
+     Headline(currency="usd", add=0, minimum=None, blocked_refunds=1, **URGENT)),
+    # A 6 $ refund on hold takes the 3 $ available, then 3 $ of the 5 $ prefunding.
+    (usd(300, 500, None, 0), 600,
+     Headline(currency="usd", add=0, minimum=None, blocked_refunds=1, **URGENT)),
+    # One cent below zero is due today, even with prefunding over the exposure.
+    (usd(-1, 100, None, 50, automatic=False), 0,
+     Headline(currency="usd", add=1, minimum=None, negative=1, **URGENT)),
+    # 3 $ + 1 $ on hand against a 3.50 $ exposure: a refund can still be paid today, the
+    # next payout is the deadline.
+    (usd(300, 100, None, 350), 0, Headline(currency="usd", add=0, minimum=5_000, **BY_PAYOUT)),
+    # On hand exactly the exposure: still not urgent.
+    (usd(250, 100, None, 350), 0, Headline(currency="usd", add=0, minimum=5_000, **BY_PAYOUT)),
+])
+def test_headlines_at_their_boundaries(pos: CurrencyPosition, blocked: int,
+                                       expected: Headline) -> None:
+    assert headline(pos, blocked, 1 if blocked else 0, AS_OF, NEXT_PAYOUT) == expected
+
+
+def test_a_suggested_minimum_is_rounded_in_the_currency_s_own_units() -> None:
+    # Yen have no minor unit: 167 520 ¥ rounds up to 167 550 ¥, not to a multiple of 5 000.
+    pos = CurrencyPosition("jpy", available=200_000, prefund=0, minimum=None, exposure=167_520,
+                           automatic_payouts=True)
+    said = headline(pos, 0, 0, AS_OF, NEXT_PAYOUT)
+    assert said is not None
+    assert said.minimum == 167_550
+
+
+def test_daily_payouts_make_the_next_business_day_the_deadline() -> None:
+    # Monday 3 August 2026: the next daily payout is Tuesday the 4th.
+    monday = date(2026, 8, 3)
+    said = account_headlines(snapshot(schedule=PayoutSchedule(interval=Interval.DAILY)),
+                             monday, Policy(), resolve_account_settings(Policy(), {}))
+    assert [(h.deadline, h.next_payout) for h in said] == [(date(2026, 8, 4), date(2026, 8, 4))]
+
+
+def test_payouts_turned_off_have_no_next_payout_whatever_the_schedule() -> None:
+    off = snapshot(payouts_enabled=False, available={"cad": 100_000})
+    said = account_headlines(off, AS_OF, Policy(), resolve_account_settings(Policy(), {}))
+    assert [(h.next_payout, h.deadline, h.add) for h in said] == [(None, AS_OF, 82_000)]

@@ -3,7 +3,12 @@ from __future__ import annotations
 import pytest
 
 from balance_guard.config import ConfigError, load_policy
-from balance_guard.domain.policy import Locale, Policy, resolve_account_settings
+from balance_guard.domain.policy import (
+    Locale,
+    Policy,
+    is_portal_address,
+    resolve_account_settings,
+)
 
 
 def test_defaults_follow_the_spec() -> None:
@@ -79,3 +84,28 @@ def test_policy_reads_environment_and_file(tmp_path) -> None:  # type: ignore[no
 def test_invalid_policy_is_one_clear_error() -> None:
     with pytest.raises(ConfigError, match="exposure_lookback_days"):
         load_policy({"BALANCE_GUARD_LOOKBACK_DAYS": "zero"})
+
+
+@pytest.mark.parametrize(("address", "fit"), [
+    ("https://portal.boreal.example/buildings", True),
+    ("https://portal.example", True),
+    ("HTTPS://portal.example", True),  # urlsplit lower-cases the scheme
+    ("http://portal.example", False),
+    ("https:///no-host", False),
+    ("https://", False),
+    ("javascript:alert(1)", False),
+    ("https://portail.exemple/é", False),  # not ASCII
+    ("https://portal.example/a b", False),
+    ("https://portal.example/\t", False),
+    ("https://portal.example/\x7f", False),
+    ("https://portal.example/\"><script>", False),
+    ("https://portal.example/'", False),
+    ("https://portal.example/`", False),
+    ("https://portal.example/\\", False),
+    ("https://portal.example/<", False),
+    ("https://[portal.example", False),  # urlsplit refuses it
+])
+def test_a_portal_address_is_one_printable_https_link(address: str, fit: bool) -> None:
+    assert is_portal_address(address) is fit
+    if fit:
+        assert Policy(platform_portal_url=address).platform_portal_url == address
