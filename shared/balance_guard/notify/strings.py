@@ -88,8 +88,9 @@ STRINGS: Final[dict[str, str]] = {
                          "language, contact {contact}."),
     "footer_contact_address": N_("For questions, or to change who receives these emails or "
                                  "their language, write to {contact}."),
-    "footer_policy": N_("Balance Guard writes at most once a day, and only when something is "
-                        "critical, new, changed, or due for its weekly reminder."),
+    "footer_policy": N_("Balance Guard writes at most once a night, when something is "
+                        "critical, new, changed, or due for its weekly reminder; during the "
+                        "day, only when a refund or the balance has just become critical."),
     "default_contact": N_("the platform's support team"),
     "platform_contact": N_("the support team of {platform}"),
     # Operations digest
