@@ -32,17 +32,28 @@ from balance_guard.aws.check_account import (
     redelivery_delay_s,
 )
 from balance_guard.aws.dead_letter import DEAD_LETTER_RECORD_BUDGET_MS
-from balance_guard.aws.messages import CheckMessage, DigestRequest, PlanRequest
+from balance_guard.aws.messages import (
+    CheckMessage,
+    DigestRequest,
+    PlanRequest,
+    RecheckMessage,
+    queue_message,
+)
 from balance_guard.aws.plan_run import PLAN_RESERVE_S
+from balance_guard.aws.recheck import RECHECK_ATTEMPTS, RECHECK_LEASE_S
 from balance_guard.aws.runtime import IDEMPOTENCY_TTL_S, RESERVATION
 from balance_guard.aws.settings import DEFAULT_MAX_RECEIVES, DEFAULT_MAX_RPS
+from balance_guard.domain.policy import Policy
 from balance_guard.stripe.pacing import RetryPolicy
 from balance_guard.stripe.reader import StripeReader
+from balance_guard.webhook.coalesce import COALESCE_ENV, DEFAULT_COALESCE_S, MAX_COALESCE_S
+from balance_guard.webhook.events import WATCHED_EVENTS
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
-FUNCTIONS = {"PlanRunFunction": "plan_run", "CheckAccountFunction": "check_account",
-             "RunDigestFunction": "run_digest", "DeadLetterFunction": "dead_letter"}
+NIGHTLY = {"PlanRunFunction": "plan_run", "CheckAccountFunction": "check_account",
+           "RunDigestFunction": "run_digest", "DeadLetterFunction": "dead_letter"}
+FUNCTIONS = {**NIGHTLY, "WebhookFunction": "webhook"}
 LAMBDA_UNZIPPED_LIMIT = 250_000_000
 
 
@@ -296,7 +307,8 @@ def test_custom_metric_alarms_watch_what_the_functions_publish(template: dict[st
         "POWERTOOLS_SERVICE_NAME"]
     custom = {a["MetricName"]: a for a in alarms(template).values()
               if a["Namespace"] == "BalanceGuard"}
-    assert set(custom) == {"DigestsSent", "EmailsFailed", "DeadLetters", "AccountsFailed"}
+    assert set(custom) == {"DigestsSent", "EmailsFailed", "DeadLetters", "AccountsFailed",
+                           "WebhooksUnavailable", "WebhooksRefused"}
     for alarm in custom.values():
         assert alarm["Dimensions"] == [{"Name": "service", "Value": service}]
     digest = custom["DigestsSent"]
@@ -304,7 +316,7 @@ def test_custom_metric_alarms_watch_what_the_functions_publish(template: dict[st
         "Sum", 86400, 1)
     assert (digest["ComparisonOperator"], digest["Threshold"]) == ("LessThanThreshold", 1)
     assert digest["TreatMissingData"] == "breaching"  # no run at all is the worst case
-    for name in ("EmailsFailed", "DeadLetters"):
+    for name in ("EmailsFailed", "DeadLetters", "WebhooksUnavailable"):
         assert (custom[name]["ComparisonOperator"], custom[name]["Threshold"]) == (
             "GreaterThanThreshold", 0)
     handlers_source = "".join(p.read_text()
@@ -332,7 +344,8 @@ def test_the_middle_of_the_night_is_watched_too(template: dict[str, Any]) -> Non
         redelivery_delay_s(n) for n in range(1, DEFAULT_MAX_RECEIVES)) < age["Default"]
     throttled = {a["Dimensions"][0]["Value"]["Ref"]: a for a in found.values()
                  if a["MetricName"] == "Throttles"}
-    assert set(throttled) == set(FUNCTIONS)
+    # The night's functions; the webhook's throttles are Stripe's retries (429), not a loss.
+    assert set(throttled) == set(NIGHTLY)
     for alarm in throttled.values():
         assert (alarm["Namespace"], alarm["Statistic"], alarm["Threshold"]) == (
             "AWS/Lambda", "Sum", 0)
@@ -1295,3 +1308,161 @@ def test_the_digest_may_presign_a_link_to_its_report_only(template: dict[str, An
     assert read["Resource"] == {"Fn::Sub": "${ReportsBucket.Arn}/reports/*"}
     for function in ("PlanRunFunction", "CheckAccountFunction", "DeadLetterFunction"):
         assert "s3:" not in json.dumps(policies(template, function))
+
+
+# -- the webhook ----------------------------------------------------------------------------
+
+
+def test_the_webhook_is_a_public_function_url_that_stripe_signs_and_it_is_optional(
+    template: dict[str, Any],
+) -> None:
+    """AuthType NONE: Stripe cannot sign with AWS credentials; it signs every request with
+    the endpoint's secret, which the function verifies (infra/README.md, "Webhooks")."""
+    function = resource(template, "WebhookFunction")
+    assert function["Condition"] == "HasWebhook"
+    assert function["Properties"]["FunctionUrlConfig"] == {"AuthType": "NONE",
+                                                           "InvokeMode": "BUFFERED"}
+    assert template["Conditions"]["HasWebhook"] == {
+        "Fn::Not": [{"Fn::Equals": [ref("StripeWebhookSecretArn"), ""]}]}
+    parameter = template["Parameters"]["StripeWebhookSecretArn"]
+    assert parameter["Default"] == ""  # an existing stack updates without a webhook
+    pattern = parameter["AllowedPattern"]
+    for arn, accepted in (
+            ("", True),
+            ("arn:aws:secretsmanager:ca-central-1:123456789012:secret:bg/webhook-AbC123", True),
+            ("arn:aws:secretsmanager:ca-central-1:123456789012:secret:bg/webhook", False),
+            ("whsec_abc", False)):
+        assert bool(re.fullmatch(pattern, arn)) is accepted, arn
+    # everything that names the function exists only with it
+    for name, item in template["Resources"].items():
+        if name != "WebhookFunction" and references(item, "WebhookFunction") + json.dumps(
+                item).count('"WebhookFunction"'):
+            assert item.get("Condition") == "HasWebhook", name
+    assert props(template, "WebhookFunction")["LoggingConfig"] == {
+        "LogGroup": ref("WebhookLogGroup")}
+    assert resource(template, "WebhookLogGroup")["Condition"] == "HasWebhook"
+    output = template["Outputs"]["WebhookUrl"]
+    assert output["Condition"] == "HasWebhook"
+    assert output["Value"] == {"Fn::GetAtt": ["WebhookFunctionUrl", "FunctionUrl"]}
+
+
+def test_the_webhook_answers_fast_with_a_small_reserved_concurrency(
+    template: dict[str, Any],
+) -> None:
+    settings = props(template, "WebhookFunction")
+    assert settings["Timeout"] <= 10  # a warm answer takes milliseconds
+    assert settings["ReservedConcurrentExecutions"] == ref("WebhookReservedConcurrency")
+    concurrency = template["Parameters"]["WebhookReservedConcurrency"]
+    assert 1 <= concurrency["MinValue"] <= concurrency["Default"] <= 10
+    assert concurrency["MaxValue"] <= 50
+    assert "Events" not in settings  # nothing but its URL invokes it
+
+
+def test_the_webhook_gets_its_secret_queue_and_window_and_never_the_stripe_key(
+    template: dict[str, Any],
+) -> None:
+    variables = environment(template, "WebhookFunction")
+    assert variables["STRIPE_WEBHOOK_SECRET_ARN"] == ref("StripeWebhookSecretArn")
+    assert variables["CHECK_QUEUE_URL"] == ref("CheckQueue")
+    assert variables["STATE_TABLE"] == ref("StateTable")
+    assert variables["BALANCE_GUARD_COALESCE_SECONDS"] == ref("WebhookCoalesceSeconds")
+    assert COALESCE_ENV == "BALANCE_GUARD_COALESCE_SECONDS"
+    window = template["Parameters"]["WebhookCoalesceSeconds"]
+    assert window["Default"] == DEFAULT_COALESCE_S
+    assert (window["MinValue"], window["MaxValue"]) == (0, MAX_COALESCE_S)  # SQS's delay
+    for never in ("STRIPE_SECRET_ARN", "STRIPE_API_BASE", "SENDER_EMAIL", "STRIPE_MAX_RPS"):
+        assert never not in variables  # the webhook reads no Stripe and sends no email
+    for function in NIGHTLY:
+        assert "STRIPE_WEBHOOK_SECRET_ARN" not in environment(template, function)
+
+
+def test_the_webhook_may_only_remember_events_and_queue_rechecks(
+    template: dict[str, Any],
+) -> None:
+    granted = policies(template, "WebhookFunction")
+    assert granted["AWSSecretsManagerGetSecretValuePolicy"] == {
+        "SecretArn": ref("StripeWebhookSecretArn")}
+    assert set(granted) == {"AWSSecretsManagerGetSecretValuePolicy", "Statement"}
+    assert table_actions(granted) == {"dynamodb:PutItem", "dynamodb:UpdateItem",
+                                      "dynamodb:DeleteItem"}
+    [send] = [s for s in granted["Statement"] if "sqs:SendMessage" in json.dumps(s["Action"])]
+    assert send["Action"] == "sqs:SendMessage"
+    assert send["Resource"] == {"Fn::GetAtt": ["CheckQueue", "Arn"]}
+    text = json.dumps(granted)
+    for never in ("ses:", "s3:", "lambda:", "sqs:ReceiveMessage", "StripeSecretArn", "kms:"):
+        assert never not in text, never
+    for statement in granted["Statement"]:
+        assert statement["Effect"] == "Allow"
+        assert "*" not in json.dumps(statement["Resource"])
+
+
+def test_every_function_agrees_on_the_real_time_emails_a_day(template: dict[str, Any]) -> None:
+    """The re-checks send them; the night (and every notifier) reads their slots back."""
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["BALANCE_GUARD_REALTIME_EMAILS_PER_DAY"] == ref("RealtimeEmailsPerDay")
+    parameter = template["Parameters"]["RealtimeEmailsPerDay"]
+    assert parameter["Default"] == Policy().realtime_emails_per_day
+    for function in FUNCTIONS:
+        own = props(template, function).get("Environment", {}).get("Variables", {})
+        assert "BALANCE_GUARD_REALTIME_EMAILS_PER_DAY" not in own
+
+
+def test_the_webhook_is_watched_and_on_the_dashboard(template: dict[str, Any]) -> None:
+    found = alarms(template)
+    [errors] = [a for a in found.values() if a["MetricName"] == "Errors"
+                and a["Dimensions"][0]["Value"] == ref("WebhookFunction")]
+    assert errors["Threshold"] == 0
+    refused = found["WebhooksRefusedAlarm"]
+    assert refused["Namespace"] == "BalanceGuard"
+    assert refused["Threshold"] > 0  # a stray request is no alarm; a wrong secret is
+    for name in ("WebhookErrorsAlarm", "WebhooksUnavailableAlarm", "WebhooksRefusedAlarm"):
+        assert resource(template, name)["Condition"] == "HasWebhook"
+    shown = {m[1] for w in dashboard_body(template)["widgets"] if w["type"] == "metric"
+             for m in w["properties"]["metrics"]}
+    assert {"WebhooksReceived", "WebhooksRefused", "RechecksQueued", "RechecksRun",
+            "RealtimeEmailsSent"} <= shown
+
+
+def test_a_recheck_holds_its_window_longer_than_check_account_can_run(
+    template: dict[str, Any],
+) -> None:
+    """Only a delivery whose Lambda died lets another take the window over; and every
+    re-check gives up (for the night) before the queue's dead-letter redrive."""
+    assert props(template, "CheckAccountFunction")["Timeout"] < RECHECK_LEASE_S
+    assert props(template, "CheckQueue")["RedrivePolicy"]["maxReceiveCount"] > RECHECK_ATTEMPTS
+
+
+def test_the_transform_yields_a_public_url_and_its_two_permissions_with_the_condition(
+    translated: dict[str, Any],
+) -> None:
+    resources = translated["Resources"]
+    [(name, url)] = [(n, r) for n, r in resources.items() if r["Type"] == "AWS::Lambda::Url"]
+    assert name == "WebhookFunctionUrl"  # what Outputs.WebhookUrl names
+    assert url["Properties"]["AuthType"] == "NONE"
+    assert url["Properties"]["TargetFunctionArn"] == ref("WebhookFunction")
+    assert url["Condition"] == "HasWebhook"
+    permissions = [r for r in resources.values() if r["Type"] == "AWS::Lambda::Permission"
+                   and r["Properties"]["FunctionName"] == ref("WebhookFunction")]
+    # Lambda wants both for a public URL: InvokeFunctionUrl, and InvokeFunction via the URL
+    assert {p["Properties"]["Action"] for p in permissions} == {
+        "lambda:InvokeFunctionUrl", "lambda:InvokeFunction"}
+    for permission in permissions:
+        assert permission["Condition"] == "HasWebhook"
+        assert permission["Properties"]["Principal"] == "*"
+    role = resources["WebhookFunctionRole"]
+    assert role["Condition"] == "HasWebhook"
+
+
+def test_the_webhook_sample_events_are_what_its_handler_and_check_account_take() -> None:
+    events = ROOT / "functions"
+    request = json.loads((events / "webhook" / "events" / "function_url.json").read_text())
+    assert request["requestContext"]["http"]["method"] == "POST"
+    assert request["rawPath"] == "/"
+    assert request["headers"]["stripe-signature"].startswith("t=")
+    body = json.loads(request["body"])
+    assert body["object"] == "event"
+    assert body["type"] in WATCHED_EVENTS
+    assert body["account"].startswith("acct_")
+    [record] = json.loads((events / "check_account" / "events" / "sqs_recheck.json")
+                          .read_text())["Records"]
+    assert isinstance(queue_message(record["body"]), RecheckMessage)

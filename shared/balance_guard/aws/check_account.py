@@ -1,5 +1,6 @@
 """check_account: SQS batch -> check, store and notify each account; the run's last account
-starts the digest, once.
+starts the digest, once. A webhook's re-check message on the same queue is a re-check of
+its account instead (aws/recheck.py), with the same time budget and partial failures.
 
 An account whose check fails for a passing reason (a rate limit, a 5xx, the network, the
 invocation's time running out) is handed back to SQS, to be delivered again after a growing
@@ -31,7 +32,8 @@ from balance_guard.aws.common import (
     start_digest,
     tracer,
 )
-from balance_guard.aws.messages import CheckMessage, CheckOutcome
+from balance_guard.aws.messages import CheckMessage, CheckOutcome, RecheckMessage, queue_message
+from balance_guard.aws.recheck import handle_recheck
 from balance_guard.aws.runtime import Runtime, runtime
 from balance_guard.aws.sending import TemporarySendError
 from balance_guard.check.outcome import Redelivery, failed_report, notify
@@ -113,8 +115,12 @@ def handle_record(rt: Runtime, check_once: Callable[..., CheckOutcome],
         IdempotencyAlreadyInProgressError,
     )
 
-    message = CheckMessage.model_validate_json(record.body)
+    message = queue_message(record.body)
     attempts = int(record.attributes.approximate_receive_count or 1)
+    if isinstance(message, RecheckMessage):
+        handle_recheck(rt, message, attempts, lambda n: delay_redelivery(
+            rt, record, redelivery_delay_s(n)))
+        return
     final = attempts >= rt.settings.max_receives
     with logger.append_context_keys(run_id=message.run_id, account_id=message.account_id):
         try:

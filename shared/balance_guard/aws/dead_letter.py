@@ -24,7 +24,7 @@ from balance_guard.aws.common import (
     start_digest,
     tracer,
 )
-from balance_guard.aws.messages import CheckMessage
+from balance_guard.aws.messages import RecheckMessage, queue_message
 from balance_guard.aws.runtime import Runtime, runtime
 from balance_guard.check.outcome import failed_report
 
@@ -57,10 +57,17 @@ def handle_dead_letter(rt: Runtime, record: SQSRecord) -> None:
     """One dead letter. Only DynamoDB or Lambda errors fail it (to be tried again); a message
     that names nothing we know is logged, counted and dropped."""
     try:
-        message = CheckMessage.model_validate_json(record.body)
+        message = queue_message(record.body)
     except ValidationError:
         logger.error("a dead letter that is not a check message was dropped",
                      extra={"message_id": record.message_id, "body": record.body[:500]})
+        metrics.add_metric(name="DeadLettersDropped", unit=MetricUnit.Count, value=1)
+        return
+    if isinstance(message, RecheckMessage):
+        # A webhook's re-check that never completed: no run waits for it, the night
+        # checks the account anyway.
+        logger.warning("a re-check that never completed is left for the night",
+                       extra={"account_id": message.account_id, "window": message.window})
         metrics.add_metric(name="DeadLettersDropped", unit=MetricUnit.Count, value=1)
         return
     with logger.append_context_keys(run_id=message.run_id, account_id=message.account_id):

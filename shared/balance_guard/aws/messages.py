@@ -3,6 +3,9 @@
 `CheckMessage` is the SQS body plan_run sends per account (exactly `run_id`, `account_id`,
 `as_of`). The account itself is not in the message: plan_run stores it under the
 run in DynamoDB, so the queue (and its dead-letter queue) carries no building's data.
+`RecheckMessage` is the webhook's, on the same queue: `{"recheck": 1, "account_id",
+"window"}` (the coalescing window it closes), telling check_account to re-check the account
+now rather than check it for a night. `queue_message` tells the two apart.
 """
 
 from __future__ import annotations
@@ -36,6 +39,22 @@ class CheckMessage(BaseModel):
     run_id: RunId
     account_id: AccountId
     as_of: date
+
+
+class RecheckMessage(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    recheck: Literal[1]
+    account_id: AccountId
+    window: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+def queue_message(body: str) -> CheckMessage | RecheckMessage:
+    """The check queue's message in `body`; raises pydantic's ValidationError (or
+    ValueError) for a body that is neither."""
+    if '"recheck"' in body:
+        return RecheckMessage.model_validate_json(body)
+    return CheckMessage.model_validate_json(body)
 
 
 class CheckOutcome(BaseModel):

@@ -7,13 +7,22 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Protocol
+from zoneinfo import ZoneInfo
 
 import boto3
 
-from balance_guard.aws.dynamo import DynamoNotificationLog, DynamoStateStore, RunLedger
+from balance_guard.aws.dynamo import (
+    DynamoNotificationLog,
+    DynamoSeenEvents,
+    DynamoStateStore,
+    RecheckWindows,
+    RunLedger,
+)
 from balance_guard.aws.settings import Settings
 
 if TYPE_CHECKING:
@@ -66,6 +75,8 @@ class InvokeDigest:
 class Runtime:
     settings: Settings
     trigger_digest: DigestTrigger | None = None  # None: invoke DIGEST_FUNCTION_NAME
+    # Today's date for a re-check; None: the date in the policy's time zone (tests set it).
+    clock_date: Callable[[], date] | None = None
     _readers: dict[str, StripeReader] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -102,6 +113,20 @@ class Runtime:
     @cached_property
     def notification_log(self) -> DynamoNotificationLog:
         return DynamoNotificationLog(self.dynamodb, self.settings.state_table)
+
+    @cached_property
+    def seen_events(self) -> DynamoSeenEvents:
+        return DynamoSeenEvents(self.dynamodb, self.settings.state_table)
+
+    @cached_property
+    def recheck_windows(self) -> RecheckWindows:
+        return RecheckWindows(self.dynamodb, self.settings.state_table)
+
+    def today(self) -> date:
+        """The run date of a re-check: today, in the platform's time zone."""
+        if self.clock_date is not None:
+            return self.clock_date()
+        return datetime.now(UTC).astimezone(ZoneInfo(self.settings.policy.timezone)).date()
 
     @cached_property
     def idempotency_store(self) -> DynamoDBPersistenceLayer:

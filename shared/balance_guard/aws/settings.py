@@ -5,9 +5,12 @@ Variables: `STRIPE_SECRET_ARN` (or `STRIPE_API_KEY`, for tests), `STRIPE_API_BAS
 `DOCS_BASE_URL`, `DEFAULT_LOCALE`, `STRIPE_MAX_RPS`, the policy's own variables (read by
 `config.load_policy`: `SUPPORT_EMAIL`, `PLATFORM_NAME`, `PLATFORM_PORTAL_URL`...); and, set
 by the template, `DIGEST_FUNCTION_NAME` (what `check_account` invokes when a run is done),
-`CHECK_MAX_RECEIVES` (the queue's `maxReceiveCount`) and `SES_CONFIGURATION_SET`.
+`CHECK_MAX_RECEIVES` (the queue's `maxReceiveCount`) and `SES_CONFIGURATION_SET`; for the
+webhook, `STRIPE_WEBHOOK_SECRET_ARN` (or `STRIPE_WEBHOOK_SECRET`, for tests) and
+`BALANCE_GUARD_COALESCE_SECONDS` (webhook/coalesce.py reads it).
 
-The Stripe key itself is never held here: `stripe_key()` fetches it through Powertools
+The Stripe key itself is never held here (nor the webhook's signing secret: `webhook_secret()`):
+`stripe_key()` fetches it through Powertools
 Parameters (cached for a few minutes) and nothing in this module prints or logs it.
 """
 
@@ -20,10 +23,12 @@ from dataclasses import dataclass, field
 
 from balance_guard.config import ConfigError, checked_api_base, load_policy
 from balance_guard.domain.policy import Policy
+from balance_guard.webhook.coalesce import DEFAULT_COALESCE_S, coalesce_seconds
 
 SECRET_MAX_AGE_S = 300  # a rotated key is picked up within five minutes
 # Keys a JSON secret may hold the Stripe key under (a plain-text secret is the key itself).
 SECRET_JSON_KEYS = ("api_key", "STRIPE_API_KEY", "secret_key")
+WEBHOOK_SECRET_JSON_KEYS = ("webhook_secret", "STRIPE_WEBHOOK_SECRET", "signing_secret")
 DEFAULT_MAX_RPS = 20.0
 DEFAULT_MAX_RECEIVES = 5
 
@@ -43,6 +48,9 @@ class Settings:
     ses_configuration_set: str | None = None
     stripe_max_rps: float = DEFAULT_MAX_RPS
     max_receives: int = DEFAULT_MAX_RECEIVES
+    webhook_secret_arn: str | None = None
+    webhook_secret_value: str | None = field(default=None, repr=False)
+    coalesce_s: float = DEFAULT_COALESCE_S
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -71,6 +79,9 @@ class Settings:
             stripe_max_rps=_number(env, "STRIPE_MAX_RPS", DEFAULT_MAX_RPS),
             max_receives=int(_number(env, "CHECK_MAX_RECEIVES", DEFAULT_MAX_RECEIVES,
                                      whole=True)),
+            webhook_secret_arn=text("STRIPE_WEBHOOK_SECRET_ARN"),
+            webhook_secret_value=text("STRIPE_WEBHOOK_SECRET"),
+            coalesce_s=coalesce_seconds(env),
         )
 
     def require(self, name: str) -> str:
@@ -92,6 +103,20 @@ class Settings:
         raise ConfigError("set STRIPE_SECRET_ARN (or STRIPE_API_KEY for local tests)")
 
 
+    def webhook_secret(self) -> str:
+        """The webhook endpoint's signing secret (whsec_...): from Secrets Manager (cached),
+        else STRIPE_WEBHOOK_SECRET. Plain text, or JSON with "webhook_secret"."""
+        if self.webhook_secret_arn:
+            from aws_lambda_powertools.utilities import parameters
+
+            secret = parameters.get_secret(self.webhook_secret_arn, max_age=SECRET_MAX_AGE_S)
+            return _key_in(secret, WEBHOOK_SECRET_JSON_KEYS, "webhook signing secret")
+        if self.webhook_secret_value:
+            return self.webhook_secret_value
+        raise ConfigError("set STRIPE_WEBHOOK_SECRET_ARN (or STRIPE_WEBHOOK_SECRET for "
+                          "local tests)")
+
+
 def _api_base(base: str | None) -> str | None:
     return None if base is None else checked_api_base(base, "STRIPE_API_BASE")
 
@@ -110,8 +135,10 @@ def _number(env: Mapping[str, str], name: str, default: float, *, whole: bool = 
     return value
 
 
-def _key_in(secret: str) -> str:
-    """The key in a secret that is either the key itself or a JSON object holding it.
+def _key_in(secret: str, keys: tuple[str, ...] = SECRET_JSON_KEYS,
+            what: str = "Stripe secret") -> str:
+    """The key in a secret that is either the key itself or a JSON object holding it under
+    one of `keys`.
 
     Error messages never quote the secret, not even partly.
     """
@@ -120,12 +147,11 @@ def _key_in(secret: str) -> str:
         try:
             values = json.loads(text)
         except ValueError:
-            raise ConfigError("the Stripe secret looks like JSON but does not parse") from None
-        found = [values.get(k) for k in SECRET_JSON_KEYS if isinstance(values, dict)]
+            raise ConfigError(f"the {what} looks like JSON but does not parse") from None
+        found = [values.get(k) for k in keys if isinstance(values, dict)]
         text = next((str(v).strip() for v in found if isinstance(v, str) and v.strip()), "")
         if not text:
-            raise ConfigError(
-                f"the Stripe secret holds no key under any of {', '.join(SECRET_JSON_KEYS)}")
+            raise ConfigError(f"the {what} holds no key under any of {', '.join(keys)}")
     if not text:
-        raise ConfigError("the Stripe secret is empty")
+        raise ConfigError(f"the {what} is empty")
     return text

@@ -13,6 +13,10 @@ Single-table design, string keys `pk` / `sk`, TTL attribute `ttl`:
                                                  counts, claims
     RUN#<run_id>#<shard>        ACCOUNT#<acct>   the account as listed; once       ledger
                                                  checked, its report
+    ACCOUNT#<acct>              RECHECK          the account's webhook coalescing  webhook
+                                                 window (one re-check per burst)
+    EVENT#<evt_id>              SEEN             a webhook event received (a       webhook
+                                                 week's TTL: replays refused)
     IDEMPOTENCY#check_account   <hash>           Powertools Idempotency records    aws.runtime
     BUDGET#<budget>             <key>            the shared Stripe request budget  aws.budget
 
@@ -41,6 +45,13 @@ from balance_guard.aws.dynamo.ledger import (
 )
 from balance_guard.aws.dynamo.send_log import SENDING, SENT, DynamoNotificationLog
 from balance_guard.aws.dynamo.state import DynamoStateStore, StateTooLargeError
+from balance_guard.aws.dynamo.webhook import (
+    Claim,
+    DynamoSeenEvents,
+    RecheckWindows,
+    Window,
+    WindowThrottledError,
+)
 
 __all__ = [
     "CONDITION_FAILED",
@@ -51,16 +62,21 @@ __all__ = [
     "SENT",
     "THROTTLED",
     "AccountResult",
+    "Claim",
     "DynamoNotificationLog",
+    "DynamoSeenEvents",
     "DynamoStateStore",
     "Lease",
     "LeaseLostError",
     "Opened",
     "Pending",
+    "RecheckWindows",
     "ReportTooLargeError",
     "RunLedger",
     "RunProgress",
     "RunRecord",
     "StateTooLargeError",
     "UnprocessedWritesError",
+    "Window",
+    "WindowThrottledError",
 ]

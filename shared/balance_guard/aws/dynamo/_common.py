@@ -156,6 +156,12 @@ class Record:
         value = self._values.get(name)
         return value if isinstance(value, bytes) else None
 
+    def strings(self, name: str) -> set[str]:
+        """A string set (or list), as a set; empty when absent."""
+        value = self._values.get(name)
+        return {v for v in value if isinstance(v, str)} if isinstance(
+            value, (set, list)) else set()
+
 
 # -- the table ----------------------------------------------------------------------------------
 
