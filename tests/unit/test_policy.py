@@ -89,6 +89,7 @@ def test_invalid_policy_is_one_clear_error() -> None:
 @pytest.mark.parametrize(("address", "fit"), [
     ("https://portal.boreal.example/buildings", True),
     ("https://portal.example", True),
+    ("https://portal.example/X", True),  # letters are never refused
     ("HTTPS://portal.example", True),  # urlsplit lower-cases the scheme
     ("http://portal.example", False),
     ("https:///no-host", False),
