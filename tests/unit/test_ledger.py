@@ -185,6 +185,18 @@ def test_a_past_night_reads_until_its_end_and_today_until_now() -> None:
     assert read_until(date(2026, 11, 25), now) == int(now.timestamp())
 
 
+def test_a_run_date_ends_at_midnight_in_the_platform_s_time_zone() -> None:
+    # 21:30 in Toronto on 2 August is 01:30 UTC on the 3rd: still the 2nd's run date.
+    evening = datetime(2026, 8, 3, 1, 30, tzinfo=UTC)
+    assert read_until(date(2026, 8, 2), evening, "America/Toronto") == int(evening.timestamp())
+    # Past the end of that day there (04:00 UTC in summer), the read stops there.
+    later = datetime(2026, 8, 3, 6, 0, tzinfo=UTC)
+    assert read_until(date(2026, 8, 2), later, "America/Toronto") == int(
+        datetime(2026, 8, 3, 4, 0, tzinfo=UTC).timestamp())
+    midnight_utc = datetime(2026, 8, 3, tzinfo=UTC)
+    assert read_until(date(2026, 8, 2), evening) == int(midnight_utc.timestamp())
+
+
 def test_previous_prefund_is_the_last_check_strictly_before_the_run_date() -> None:
     history = remember_prefund({}, date(2026, 7, 30), {"cad": 1})
     history = remember_prefund(history, date(2026, 7, 31), {"cad": 2})

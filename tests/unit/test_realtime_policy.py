@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from balance_guard.config import load_policy
-from balance_guard.domain.findings import Finding, RuleCode
+from balance_guard.domain.findings import Finding, RuleCode, Severity
 from balance_guard.domain.notification import (
     Reason,
     SentRecord,
@@ -20,7 +20,7 @@ from balance_guard.domain.notification import (
 from balance_guard.domain.policy import AccountSettings, Locale, Policy
 from balance_guard.notify.notifier import Notifier, realtime_key
 from balance_guard.notify.send_log import SqliteNotificationLog
-from balance_guard.report.model import AccountReport
+from balance_guard.report.model import AccountReport, ReserveRelease
 
 POLICY = Policy()
 TODAY = date(2026, 8, 2)
@@ -114,6 +114,83 @@ def test_merged_history_keeps_the_latest_record_per_key() -> None:
     realtime = {"A": SentRecord("A", TODAY, "y")}
     assert merged_history(night, realtime) == {"A": SentRecord("A", TODAY, "y"),
                                                "B": SentRecord("B", TODAY, "")}
+
+
+def test_within_the_criticals_the_news_comes_first_even_after_its_rule_order() -> None:
+    # REFUND_BLOCKED sorts before REFUND_CAPACITY_SHORT: the carried one must still follow.
+    decision = decide_realtime([MIN_NOT_SET, BLOCKED, SHORT], sent(BLOCKED, on=TODAY), TODAY,
+                               POLICY, sent_today=0, last_night=TODAY)
+    assert decision is not None
+    assert decision.due == ((SHORT, Reason.CRITICAL),)
+    assert decision.findings == (SHORT, BLOCKED, MIN_NOT_SET)
+
+
+def release(currency: str, on: date) -> ReserveRelease:
+    return ReserveRelease(currency=currency, amount=1_000, release_date=on, payout_date=None,
+                          arrival_date=None)
+
+
+DROP = Finding.of(RuleCode.PREFUND_USED, "cad", 20_000, previous=50_000, prefund=30_000)
+BARE_RELEASE = Finding.of(RuleCode.RESERVE_RELEASE_UPCOMING, "usd", 2_000)  # dates: releases
+
+
+def test_the_records_keep_each_findings_cause_and_its_keys_for_the_run_date_and_releases(
+        ) -> None:
+    # A prefunding drop is remembered by the run date, a bare release finding by the
+    # account's release dates, a capacity shortfall with its cause (what "changed" compares).
+    decision = decide_realtime([BARE_RELEASE, DROP, SHORT], {}, TODAY, POLICY, sent_today=0,
+                               last_night=TODAY, releases=(release("usd", date(2026, 8, 10)),
+                                                           release("cad", date(2026, 8, 20))))
+    assert decision is not None
+    assert decision.findings == (SHORT, DROP, BARE_RELEASE)
+    assert decision.records == (
+        SentRecord("REFUND_CAPACITY_SHORT:cad", TODAY, "no_minimum_balance"),
+        SentRecord("PREFUND_USED:cad:2026-08-02", TODAY, ""),
+        SentRecord("RESERVE_RELEASE_UPCOMING:usd:2026-08-10", TODAY, ""))
+
+
+def critical(finding: Finding) -> Finding:
+    return finding.model_copy(update={"severity": Severity.CRITICAL})
+
+
+def test_a_critical_is_carried_by_the_very_keys_its_records_are_stored_under() -> None:
+    # No critical rule is keyed by run date or release date today; a finding built so pins
+    # that the "carried" check and the records agree on its keys, whatever the rule.
+    drop = critical(DROP)
+    assert decide_realtime([drop], {"PREFUND_USED:cad:2026-08-02": SentRecord(
+        "PREFUND_USED:cad:2026-08-02", TODAY)}, TODAY, POLICY, sent_today=0,
+        last_night=TODAY) is None
+    yesterdays = {"PREFUND_USED:cad:2026-08-01": SentRecord("PREFUND_USED:cad:2026-08-01",
+                                                            TODAY)}
+    decision = decide_realtime([drop], yesterdays, TODAY, POLICY, sent_today=0,
+                               last_night=TODAY)
+    assert decision is not None
+    assert decision.due == ((drop, Reason.CRITICAL),)
+
+    bare = critical(BARE_RELEASE)
+    announced = {"RESERVE_RELEASE_UPCOMING:usd:2026-08-10": SentRecord(
+        "RESERVE_RELEASE_UPCOMING:usd:2026-08-10", TODAY)}
+    assert decide_realtime([bare], announced, TODAY, POLICY, sent_today=0, last_night=TODAY,
+                           releases=(release("usd", date(2026, 8, 10)),)) is None
+    later = (release("usd", date(2026, 8, 10)), release("usd", date(2026, 8, 14)))
+    decision = decide_realtime([bare], announced, TODAY, POLICY, sent_today=0,
+                               last_night=TODAY, releases=later)
+    assert decision is not None
+    assert [r.key for r in decision.records] == ["RESERVE_RELEASE_UPCOMING:usd:2026-08-10",
+                                                 "RESERVE_RELEASE_UPCOMING:usd:2026-08-14"]
+
+
+def test_merged_history_keeps_an_older_record_out_whatever_the_order() -> None:
+    night = {"A": SentRecord("A", TODAY, "x")}
+    realtime = {"A": SentRecord("A", YESTERDAY, "y")}
+    assert merged_history(night, realtime) == {"A": SentRecord("A", TODAY, "x")}
+
+
+def test_merged_history_takes_the_later_history_on_a_same_day_tie() -> None:
+    # The notifier passes the night's log first, then the day's real-time slots in order.
+    first = {"A": SentRecord("A", TODAY, "x")}
+    second = {"A": SentRecord("A", TODAY, "y")}
+    assert merged_history(first, second) == {"A": SentRecord("A", TODAY, "y")}
 
 
 class Sender:

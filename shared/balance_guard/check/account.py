@@ -86,7 +86,7 @@ def read_account(
     """Tonight's reads for one account (five requests in steady state) and its next state."""
     acct = account.id
     oldest = int(lookback_start(as_of, policy.exposure_lookback_days).timestamp())
-    until = read_until(as_of, now)
+    until = read_until(as_of, now, policy.timezone)
     builds_on_state = incremental(state, as_of, oldest)
 
     balance = reader.balance(acct)

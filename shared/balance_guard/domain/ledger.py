@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -83,9 +84,14 @@ class AccountState(BaseModel):
         return day, self.prefund_history[day]
 
 
-def read_until(as_of: date, now: datetime) -> int:
-    """The instant a night's read covers: now, or the end of the run date for a past date."""
-    end_of_day = datetime.combine(as_of + timedelta(days=1), time.min, tzinfo=UTC)
+def read_until(as_of: date, now: datetime, timezone: str = "UTC") -> int:
+    """The instant a read covers: now, or the end of the run date for a past date.
+
+    The run date is a day of the platform's time zone: a re-check at 21:00 in Toronto is
+    still that day there, though already the next one in UTC, and must see the refund that
+    got stuck a minute ago.
+    """
+    end_of_day = datetime.combine(as_of + timedelta(days=1), time.min, tzinfo=ZoneInfo(timezone))
     return int(min(now, end_of_day).timestamp())
 
 
