@@ -146,18 +146,26 @@ def decide(
         reason = _reason(finding, history, as_of, policy, releases)
         if reason is not None:
             due.append((finding, reason))
+    return _notification(listed, due, as_of, releases)
+
+
+
+def _notification(
+    listed: Sequence[Finding], due: list[tuple[Finding, Reason]], as_of: date,
+    releases: Sequence[Release],
+) -> Notification | None:
+    """The email for `listed` when something in it is `due`, with what it will have sent."""
     if not due:
         return None
     # Within one severity, what made the email worth sending comes first (and in the subject).
     news = {id(f) for f, _ in due}
-    listed = sorted(listed, key=lambda f: (-f.severity.rank, id(f) not in news))
+    ordered = sorted(listed, key=lambda f: (-f.severity.rank, id(f) not in news))
     records = tuple(
         SentRecord(key=key, last_sent=as_of, fingerprint=fingerprint(finding))
-        for finding in listed
+        for finding in ordered
         for key in finding_keys(finding, as_of, releases)
     )
-    return Notification(findings=tuple(listed), due=tuple(due), records=records)
-
+    return Notification(findings=tuple(ordered), due=tuple(due), records=records)
 
 def _reason(
     finding: Finding,
@@ -215,16 +223,7 @@ def decide_realtime(
         if finding.severity is Severity.CRITICAL
         and not _carried_since(finding, history, since, as_of, releases)
     ]
-    if not due:
-        return None
-    news = {id(f) for f, _ in due}
-    listed = sorted(listed, key=lambda f: (-f.severity.rank, id(f) not in news))
-    records = tuple(
-        SentRecord(key=key, last_sent=as_of, fingerprint=fingerprint(finding))
-        for finding in listed
-        for key in finding_keys(finding, as_of, releases)
-    )
-    return Notification(findings=tuple(listed), due=tuple(due), records=records)
+    return _notification(listed, due, as_of, releases)
 
 
 def _carried_since(
