@@ -93,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
     except PlatformError as error:
         print(_("balance-guard: {error}").format(error=error), file=sys.stderr)
         return EXIT_PLATFORM
-    print_summary(report, sys.stdout, outputs=_outputs(args))
+    print_summary(report, sys.stdout, outputs=_outputs(args), country=policy.platform_country)
     unknown = missing_accounts(options, report)
     if unknown:
         raise UsageError(_("no such connected account on this platform: {accounts}").format(
@@ -189,7 +189,7 @@ def check(args: argparse.Namespace) -> int:
     if args.json:
         print(report.to_json())
     else:
-        print_account_table(report.accounts[0], sys.stdout)
+        print_account_table(report.accounts[0], sys.stdout, policy.platform_country)
     return EXIT_ACCOUNT_FAILED if report.accounts[0].status == "error" else EXIT_OK
 
 

@@ -22,7 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from balance_guard.cli.language import _, cli_language, figure
-from balance_guard.report.details import money, readable_details
+from balance_guard.report.details import HOME_COUNTRY, money, readable_details
 from balance_guard.report.model import AccountReport, Report, StripeLimits
 from balance_guard.text.display import displayable
 from balance_guard.text.i18n import gettext
@@ -71,8 +71,9 @@ class Progress:
                          self._done)
 
 
-def _money(amount: int | None, currency: str | None) -> str:
-    return "" if amount is None or currency is None else money(amount, currency)
+def _money(amount: int | None, currency: str | None, country: str) -> str:
+    """Money as the platform's home market reads it (`US$` for USD on a Canadian one)."""
+    return "" if amount is None or currency is None else money(amount, currency, country)
 
 
 def _by_severity(accounts: list[AccountReport]) -> list[AccountReport]:
@@ -80,14 +81,16 @@ def _by_severity(accounts: list[AccountReport]) -> list[AccountReport]:
     return sorted(accounts, key=lambda a: (order.index(a.status), a.name.lower()))
 
 
-def _worst(account: AccountReport) -> str:
+def _worst(account: AccountReport, country: str) -> str:
     if not account.findings:
         return ""
     first = account.findings[0]
-    return f"{first.code.value} {_money(first.amount, first.currency)}".strip()
+    return f"{first.code.value} {_money(first.amount, first.currency, country)}".strip()
 
 
-def print_summary(report: Report, stream: TextIO, outputs: list[tuple[str, str]]) -> None:
+def print_summary(report: Report, stream: TextIO, outputs: list[tuple[str, str]],
+                  country: str = HOME_COUNTRY) -> None:
+    """The night at a glance; `country` is the platform's (`Policy.platform_country`)."""
     language = cli_language()
     console = Console(file=stream, width=max(Console(file=stream).width, 120))
     table = Table(title=escape(_("Balance Guard — {day} — run {run_id}").format(
@@ -99,11 +102,11 @@ def print_summary(report: Report, stream: TextIO, outputs: list[tuple[str, str]]
         style = STATUS_STYLE.get(account.status, "")
         table.add_row(escape(displayable(account.account_id)), escape(account.name[:40]),
                       f"[{style}]{account.status}[/]", str(len(account.findings)),
-                      _worst(account), str(len(account.emails)))
+                      _worst(account, country), str(len(account.emails)))
     for notice in report.notices:
         console.print(Text.assemble((_("platform:"), "bold red"), " ", notice))
     console.print(table)
-    _print_releases(report, console)
+    _print_releases(report, console, country)
     totals = report.totals
     by_status = ", ".join(f"{k} {v}" for k, v in totals.by_status.items())
     per_account = totals.stripe_requests / totals.accounts if totals.accounts else 0.0
@@ -142,7 +145,7 @@ def _limits_line(limits: StripeLimits, language: str) -> str:
     return line
 
 
-def _print_releases(report: Report, console: Console) -> None:
+def _print_releases(report: Report, console: Console, country: str) -> None:
     """When reserved funds come back, and when they reach each building's bank."""
     rows = [(a, r) for a in report.accounts for r in a.reserve_releases]
     if not rows:
@@ -152,7 +155,8 @@ def _print_releases(report: Report, console: Console) -> None:
                    _("at the bank")):
         table.add_column(escape(column))
     for account, release in rows:
-        table.add_row(escape(account.name[:40]), _money(release.amount, release.currency),
+        table.add_row(escape(account.name[:40]),
+                      _money(release.amount, release.currency, country),
                       release.release_date.isoformat(),
                       release.payout_date.isoformat() if release.payout_date
                       else escape(_("manual")),
@@ -160,7 +164,8 @@ def _print_releases(report: Report, console: Console) -> None:
     console.print(table)
 
 
-def print_account_table(account: AccountReport, stream: TextIO) -> None:
+def print_account_table(account: AccountReport, stream: TextIO,
+                        country: str = HOME_COUNTRY) -> None:
     language = cli_language()
     console = Console(file=stream, width=max(Console(file=stream).width, 110))
     style = STATUS_STYLE.get(account.status, "")
@@ -171,13 +176,13 @@ def print_account_table(account: AccountReport, stream: TextIO) -> None:
     table = Table(*(escape(column) for column in (
         _("severity"), _("code"), _("currency"), _("amount"), _("details"))))
     for finding in account.findings:
-        details = "; ".join(f"{k}: {v}" for k, v in readable_details(finding))
+        details = "; ".join(f"{k}: {v}" for k, v in readable_details(finding, country))
         table.add_row(finding.severity.value, finding.code.value,
                       (finding.currency or "").upper(),
-                      _money(finding.amount, finding.currency), escape(details))
+                      _money(finding.amount, finding.currency, country), escape(details))
     console.print(table)
     for release in account.reserve_releases:
-        amount = _money(release.amount, release.currency)
+        amount = _money(release.amount, release.currency, country)
         arrival = release.arrival_date or "—"
         if release.payout_date:
             line = _("  reserve release {amount}: {release} → payout {payout} → bank "

@@ -26,7 +26,7 @@ def money(amount: int | None, currency: str | None, country: str = HOME_COUNTRY)
     return format_money(amount, currency, "en", country)
 
 
-def readable_details(finding: Finding) -> list[tuple[str, str]]:
+def readable_details(finding: Finding, country: str = HOME_COUNTRY) -> list[tuple[str, str]]:
     """(label, value) pairs; nested lists and dicts are left to the JSON report."""
     shown: list[tuple[str, str]] = []
     for key, value in finding.details.items():
@@ -34,7 +34,7 @@ def readable_details(finding: Finding) -> list[tuple[str, str]]:
             continue
         label = key.replace("_", " ")
         if key in _MONEY_DETAILS and isinstance(value, int) and finding.currency:
-            shown.append((label, money(value, finding.currency)))
+            shown.append((label, money(value, finding.currency, country)))
         else:
             shown.append((label, str(value).replace("_", " ")))
     return shown

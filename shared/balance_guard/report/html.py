@@ -242,7 +242,7 @@ def render_report_html(report: Report, policy: Policy, previous: Report | None =
         day=lambda d: format_long_day(d, LANGUAGE),
         full_day=lambda d: format_day(d, LANGUAGE),
         status=lambda s: label(f"status_{s}", LANGUAGE),
-        details=readable_details,
+        details=lambda finding: readable_details(finding, home),
         docs_base_url=policy.docs_base_url.rstrip("/"),
         _=_,
     )
