@@ -4,7 +4,6 @@ its Stripe Dashboard page, and the full report is one click away."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -19,9 +18,6 @@ from balance_guard.domain.headline import Headline
 from balance_guard.notify.digest import render_digest
 from balance_guard.report.model import AccountReport, Report, totals_of
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 WIDTHS = [390, 1280]
 DASHBOARD = "https://dashboard.stripe.com/connect/accounts/"
 PRESIGNED = ("https://balance-guard-reports.s3.ca-central-1.amazonaws.com/reports/2026-08-02/"
@@ -30,18 +26,6 @@ PRESIGNED = ("https://balance-guard-reports.s3.ca-central-1.amazonaws.com/report
              + "&X-Amz-Signature=" + "f" * 64)
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="module")

@@ -16,9 +16,8 @@ from typing import Any
 import pytest
 from babel.numbers import format_currency
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+from tests.browser.conftest import CHROMIUM
+
 PHONE_WIDTH = 390
 LAPTOP_WIDTH = 1280
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -69,16 +68,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         )
         assert result.returncode == 0, result.stdout + result.stderr
     return {language: work / "site" / language for language in LANGUAGES}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

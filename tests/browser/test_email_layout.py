@@ -4,7 +4,6 @@ not blank, and the buttons where the admin acts whole and on screen."""
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -18,9 +17,6 @@ from balance_guard.report.model import AccountReport, Report, ReserveRelease, to
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PHONE_WIDTH = 375
 WIDE_PHONE = 390
 AS_OF = date(2026, 8, 1)
@@ -71,18 +67,6 @@ COUNT_INK = """async (data) => {
   }
   return ink;
 }"""
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield launched
-        launched.close()
 
 
 def account_html(name: str) -> str:

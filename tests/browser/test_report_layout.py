@@ -3,8 +3,6 @@ columns that matter first are on screen, bars and "new" marks are drawn."""
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,16 +12,14 @@ from balance_guard.cli.main import main
 from balance_guard.domain.policy import Policy
 from balance_guard.report.html import render_report_html
 from balance_guard.report.model import Report
+from tests.browser.conftest import CHROMIUM
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 # Building, status, to add, deadline: what an operator reads first, on any screen.
 FIRST_COLUMNS = 4
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="Debian's chromium is not installed"),
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed"),
 ]
 
 
@@ -40,16 +36,6 @@ def nights(tmp_path_factory: pytest.TempPathFactory) -> tuple[Report, Report, Pa
                      for n in ("2026-08-01", "2026-08-02"))
     (out / "compared.html").write_text(render_report_html(second, Policy(), first))
     return first, second, out
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 def on_screen(page: Any, selector: str, width: int) -> list[str]:
